@@ -1,0 +1,43 @@
+"""Whitelisted methods on customer profiles. Every one checks the caller's permissions."""
+
+import frappe
+from frappe import _
+from frappe.core.doctype.access_log.access_log import make_access_log
+
+from bank_crm.core import identity
+from bank_crm.core.errors import CoreValidationError
+from bank_crm.services.privacy import can_view_full_id, id_fingerprint
+
+PROFILE = "Bank Customer Profile"
+
+
+@frappe.whitelist(methods=["POST"])
+def reveal_id_number(profile: str) -> str:
+	"""The full ID number, for a role allowed to see it; the read goes to the Access Log."""
+	doc = frappe.get_doc(PROFILE, profile)
+	doc.check_permission("read")
+	if not can_view_full_id():
+		frappe.throw(
+			_("Your role may not view full ID numbers. Ask a CRM Administrator if your work needs it."),
+			frappe.PermissionError,
+		)
+	number = doc.get_password("id_number", raise_exception=False)
+	if not number:
+		frappe.throw(_("This profile has no ID number."))
+	make_access_log(doctype=PROFILE, document=doc.name, method="bank_crm.api.profile.reveal_id_number")
+	doc.add_comment("Info", _("Viewed the full ID number"))
+	return number
+
+
+@frappe.whitelist()
+def find_by_id_number(id_type: str, id_number: str) -> list[dict]:
+	"""Profiles with this ID number that the caller may see (matched on the fingerprint)."""
+	try:
+		number = identity.validate_id_number(id_type, id_number)
+	except CoreValidationError as err:
+		frappe.throw(_("{0}: {1}").format(_("ID Number"), _(err.message).format(*err.args_)))
+	return frappe.get_list(
+		PROFILE,
+		filters={"id_number_hash": id_fingerprint(id_type, number)},
+		fields=["name", "customer", "customer_name", "id_number_masked", "relationship_manager", "branch"],
+	)

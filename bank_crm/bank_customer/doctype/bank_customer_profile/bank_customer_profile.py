@@ -1,0 +1,242 @@
+# Copyright (c) 2026, bank_crm contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate, now_datetime
+
+from bank_crm.core import consent, identity, profile, verification
+from bank_crm.core.access import RELATIONSHIP_MANAGER
+from bank_crm.core.errors import CoreValidationError
+from bank_crm.services.privacy import id_fingerprint
+from bank_crm.services.verification import interval_years
+from bank_crm.validation import BankCRMValidationError, DuplicateProfileError, throw_field_error
+
+INDIVIDUAL, CORPORATE = verification.INDIVIDUAL, verification.CORPORATE
+
+
+class BankCustomerProfile(Document):
+	def validate(self):
+		try:
+			self.set_defaults()
+			self.validate_customer()
+			self.validate_relationship_manager()
+			if self.profile_type == INDIVIDUAL:
+				self.validate_identity()
+				self.validate_risk_tolerance()
+			else:
+				self.validate_company()
+			self.validate_verification_checks()
+			self.update_verification_status()
+			self.validate_consents()
+			self.clear_empty_unique_fields()
+		except CoreValidationError as err:
+			throw_field_error(self, err)
+
+	def on_update(self):
+		self.sync_customer()
+
+	def on_trash(self):
+		frappe.db.set_value(
+			"Customer",
+			self.customer,
+			{"bank_profile": None, "bank_relationship_manager": None, "bank_branch": None},
+			update_modified=False,
+		)
+
+	# -- defaults -------------------------------------------------------------------------
+	def set_defaults(self):
+		if self.is_new() and self.customer:
+			customer_type = frappe.db.get_value("Customer", self.customer, "customer_type")
+			if not self.profile_type:
+				self.profile_type = INDIVIDUAL if customer_type == "Individual" else CORPORATE
+		if self.profile_type == INDIVIDUAL and not self.legal_name:
+			self.legal_name = self.customer_name
+		if self.relationship_manager and not self.branch:
+			self.branch = frappe.db.get_value(
+				"Bank Branch Member",
+				{"user": self.relationship_manager, "parenttype": "Bank Branch"},
+				"parent",
+			)
+
+	# -- ownership ------------------------------------------------------------------------
+	def validate_customer(self):
+		other = frappe.db.get_value(
+			"Bank Customer Profile", {"customer": self.customer, "name": ("!=", self.name)}, "name"
+		)
+		if other:
+			frappe.throw(
+				_("Customer: {0} already has the bank profile {1}; a customer has only one.").format(
+					frappe.bold(self.customer), other
+				),
+				DuplicateProfileError,
+				title=_("Duplicate Profile"),
+			)
+
+	def validate_relationship_manager(self):
+		if not self.relationship_manager:
+			return
+		if RELATIONSHIP_MANAGER not in frappe.get_roles(self.relationship_manager):
+			raise CoreValidationError(
+				"relationship_manager", "{0} does not have the Relationship Manager role", self.relationship_manager
+			)
+
+	# -- individual -----------------------------------------------------------------------
+	def plain_id_number(self) -> str | None:
+		if self.id_number and not self.is_dummy_password(self.id_number):
+			return self.id_number
+		if self.is_new():
+			return None
+		return self.get_password("id_number", raise_exception=False)
+
+	def validate_identity(self):
+		number = self.plain_id_number()
+		if not number:
+			raise CoreValidationError("id_number", "is required")
+		number = identity.validate_id_number(
+			self.id_type,
+			number,
+			date_of_birth=getdate(self.date_of_birth) if self.date_of_birth else None,
+			gender=self.gender,
+			today=getdate(),
+		)
+		if self.id_number and not self.is_dummy_password(self.id_number):
+			self.id_number = number  # stored encrypted, normalised
+		self.id_number_masked = identity.mask(number)
+		self.id_number_hash = id_fingerprint(self.id_type, number)
+		other = frappe.db.get_value(
+			"Bank Customer Profile", {"id_number_hash": self.id_number_hash, "name": ("!=", self.name)}, "name"
+		)
+		if other:
+			frappe.throw(
+				_("ID Number: the customer profile {0} already has this ID number.").format(other),
+				DuplicateProfileError,
+				title=_("Duplicate ID Number"),
+			)
+
+	def validate_risk_tolerance(self):
+		assessment = profile.assess_risk_tolerance(
+			self.risk_tolerance or None,
+			getdate(self.risk_assessment_date) if self.risk_assessment_date else None,
+			getdate(),
+		)
+		self.risk_assessment_expires_on = assessment.expires_on
+		self.risk_assessment_expired = int(bool(self.risk_tolerance) and assessment.expired)
+
+	# -- corporate ------------------------------------------------------------------------
+	def validate_company(self):
+		self.unified_social_credit_code = identity.validate_uscc(self.unified_social_credit_code or "")
+		other = frappe.db.get_value(
+			"Bank Customer Profile",
+			{"unified_social_credit_code": self.unified_social_credit_code, "name": ("!=", self.name)},
+			"name",
+		)
+		if other:
+			frappe.throw(
+				_("Unified Social Credit Code: the customer profile {0} already has this code.").format(other),
+				DuplicateProfileError,
+				title=_("Duplicate Unified Social Credit Code"),
+			)
+		self.total_shareholding = profile.check_shareholdings(
+			[row.shareholding_percent for row in self.shareholders]
+		)
+		self.debt_to_asset_ratio = profile.debt_to_asset_ratio(self.total_assets, self.total_liabilities)
+		for row in self.financing_needs:
+			if (row.amount or 0) <= 0:
+				raise CoreValidationError("financing_needs", "row {0}: the amount must be above zero", row.idx)
+			if (row.term_months or 0) <= 0:
+				raise CoreValidationError("financing_needs", "row {0}: the term must be at least one month", row.idx)
+
+	# -- verification ---------------------------------------------------------------------
+	def validate_verification_checks(self):
+		today = getdate()
+		for row in self.verification_checks:
+			if row.result in (verification.PASSED, verification.FAILED):
+				if not row.checked_on:
+					raise CoreValidationError(
+						"verification_checks", "row {0}: a passed or failed check needs the date it was made", row.idx
+					)
+				row.checked_by = row.checked_by or frappe.session.user
+			if row.checked_on and getdate(row.checked_on) > today:
+				raise CoreValidationError("verification_checks", "row {0}: the check date is in the future", row.idx)
+
+	def update_verification_status(self):
+		state = verification.derive(
+			self.profile_type,
+			[
+				verification.Check(r.check_type, r.result, getdate(r.checked_on) if r.checked_on else None, r.source)
+				for r in self.verification_checks
+			],
+			self.risk_level,
+			getdate(),
+			interval_years(),
+		)
+		self.verification_status = state.status
+		self.reverification_due_on = state.due_on
+		outstanding = [_("{0} (failed)").format(_(t)) for t in state.failed]
+		outstanding += [_(t) for t in state.missing if t not in state.failed]
+		self.verification_outstanding = ", ".join(outstanding) or None
+
+	# -- consent ledger -------------------------------------------------------------------
+	def validate_consents(self):
+		for row in self.consents:
+			row.recorded_by = row.recorded_by or frappe.session.user
+			consent.check_row(
+				{
+					"purpose": row.purpose,
+					"channel": row.channel,
+					"granted_on": _dt(row.granted_on),
+					"withdrawn_on": _dt(row.withdrawn_on),
+					"evidence_type": row.evidence_type,
+				},
+				row.idx,
+			)
+			if _dt(row.granted_on) > now_datetime():
+				raise CoreValidationError("consents", "row {0}: the date of consent is in the future", row.idx)
+		before = self.get_doc_before_save()
+		if before:
+			consent.check_ledger_change(
+				{r.name: _consent_values(r) for r in before.consents},
+				{r.name: _consent_values(r) for r in self.consents if r.name},
+			)
+
+	# -- housekeeping ---------------------------------------------------------------------
+	def clear_empty_unique_fields(self):
+		# a unique index allows many NULLs but only one empty string
+		for fieldname in ("id_number_hash", "unified_social_credit_code"):
+			if not self.get(fieldname):
+				self.set(fieldname, None)
+		if self.profile_type == CORPORATE:
+			self.id_number_hash = None
+
+	def sync_customer(self):
+		frappe.db.set_value(
+			"Customer",
+			self.customer,
+			{
+				"bank_profile": self.name,
+				"bank_relationship_manager": self.relationship_manager,
+				"bank_branch": self.branch,
+				"bank_tier": self.tier,
+				"bank_lifecycle_stage": self.lifecycle_stage,
+			},
+			update_modified=False,
+		)
+
+
+def _dt(value):
+	from frappe.utils import get_datetime
+
+	return get_datetime(value) if value else None
+
+
+def _consent_values(row) -> dict:
+	return {
+		"purpose": row.purpose,
+		"channel": row.channel,
+		"granted_on": _dt(row.granted_on),
+		"withdrawn_on": _dt(row.withdrawn_on),
+		"evidence_type": row.evidence_type,
+		"evidence": row.evidence,
+	}

@@ -1,0 +1,16 @@
+"""Demo data: ``bench --site SITE execute bank_crm.demo.load --kwargs "{'customers': 1000}"``.
+
+Imports are deferred so that ``bank_crm.demo.generator`` stays importable without Frappe.
+"""
+
+
+def load(customers: int = 1000, seed: int = 42, chunk: int = 5000, today: str | None = None) -> dict:
+	from bank_crm.demo.loader import load as _load
+
+	return _load(customers=int(customers), seed=int(seed), chunk=int(chunk), today=today)
+
+
+def clear() -> dict:
+	from bank_crm.demo.loader import clear as _clear
+
+	return _clear()

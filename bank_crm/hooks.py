@@ -1,0 +1,61 @@
+app_name = "bank_crm"
+app_title = "Bank CRM"
+app_publisher = "bank_crm contributors"
+app_description = "Customer-relationship maintenance for banks on Frappe and ERPNext"
+app_email = "bank-crm@example.com"
+app_license = "MIT"
+required_apps = ["erpnext"]
+
+# Installation
+after_install = "bank_crm.install.after_install"
+after_migrate = "bank_crm.install.after_migrate"
+before_uninstall = "bank_crm.install.before_uninstall"
+before_tests = "bank_crm.tests.utils.before_tests"
+
+# Records the app owns, filtered by name
+fixtures = [
+	{
+		"dt": "Role",
+		"filters": [
+			[
+				"name",
+				"in",
+				[
+					"Relationship Manager",
+					"Branch Manager",
+					"Complaint Handler",
+					"Consumer Protection Officer",
+					"CRM Administrator",
+					"Compliance Auditor",
+					"Bank CRM Integration",
+				],
+			]
+		],
+	}
+]
+
+# Desk
+doctype_js = {"Customer": "public/js/customer.js"}
+
+# Row-level access: one criterion for lists and documents (bank_crm.permissions)
+permission_query_conditions = {
+	"Bank Customer Profile": "bank_crm.permissions.profile_query_conditions",
+	"Customer": "bank_crm.permissions.customer_query_conditions",
+}
+has_permission = {
+	"Bank Customer Profile": "bank_crm.permissions.profile_has_permission",
+	"Customer": "bank_crm.permissions.customer_has_permission",
+}
+
+doc_events = {
+	"Customer": {"before_insert": "bank_crm.overrides.customer.before_insert"},
+}
+
+# Global search indexes Customer without row-level filtering: filter its results.
+override_whitelisted_methods = {
+	"frappe.utils.global_search.search": "bank_crm.overrides.global_search.search",
+}
+
+scheduler_events = {
+	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
+}

@@ -1,0 +1,237 @@
+"""Install and uninstall: fields on ERPNext doctypes, role permissions, defaults.
+
+Everything here is idempotent: ``after_migrate`` runs it again so that a later release's
+additions reach existing sites, and ``before_uninstall`` takes all of it away again.
+"""
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+from frappe.permissions import add_permission, update_permission_property
+
+from bank_crm.core.access import (
+	BANK_ROLES,
+	BRANCH_MANAGER,
+	COMPLAINT_HANDLER,
+	COMPLIANCE_AUDITOR,
+	CONSUMER_PROTECTION_OFFICER,
+	CRM_ADMINISTRATOR,
+	INTEGRATION,
+	RELATIONSHIP_MANAGER,
+)
+
+OUR_ROLES = (*BANK_ROLES, INTEGRATION)
+
+CUSTOM_FIELDS = {
+	"Customer": [
+		{
+			"fieldname": "bank_crm_section",
+			"fieldtype": "Section Break",
+			"label": "Bank CRM",
+			"insert_after": "image",
+			"collapsible": 0,
+		},
+		{
+			"fieldname": "bank_profile",
+			"fieldtype": "Link",
+			"label": "Bank Customer Profile",
+			"options": "Bank Customer Profile",
+			"insert_after": "bank_crm_section",
+			"read_only": 1,
+			"no_copy": 1,
+		},
+		{
+			"fieldname": "bank_relationship_manager",
+			"fieldtype": "Link",
+			"label": "Relationship Manager",
+			"options": "User",
+			"insert_after": "bank_profile",
+			"read_only": 1,
+			"no_copy": 1,
+			"in_standard_filter": 1,
+			"search_index": 1,
+		},
+		{
+			"fieldname": "bank_branch",
+			"fieldtype": "Link",
+			"label": "Branch",
+			"options": "Bank Branch",
+			"insert_after": "bank_relationship_manager",
+			"read_only": 1,
+			"no_copy": 1,
+			"in_standard_filter": 1,
+			"search_index": 1,
+		},
+		{
+			"fieldname": "bank_column_break",
+			"fieldtype": "Column Break",
+			"insert_after": "bank_branch",
+		},
+		{
+			"fieldname": "bank_tier",
+			"fieldtype": "Data",
+			"label": "Tier",
+			"insert_after": "bank_column_break",
+			"read_only": 1,
+			"no_copy": 1,
+		},
+		{
+			"fieldname": "bank_lifecycle_stage",
+			"fieldtype": "Data",
+			"label": "Lifecycle Stage",
+			"insert_after": "bank_tier",
+			"read_only": 1,
+			"no_copy": 1,
+		},
+	]
+}
+
+_R, _W, _C, _D = "read", "write", "create", "delete"
+_REPORT, _EXPORT, _PRINT, _EMAIL = "report", "export", "print", "email"
+# Roles granted on ERPNext doctypes our users work with (through Custom DocPerm, the way the
+# Role Permissions Manager does it).
+ERPNEXT_PERMISSIONS = {
+	"Customer": {
+		RELATIONSHIP_MANAGER: (_R, _W, _C, _REPORT, _PRINT, _EMAIL),
+		BRANCH_MANAGER: (_R, _W, _C, _REPORT, _EXPORT, _PRINT, _EMAIL),
+		CRM_ADMINISTRATOR: (_R, _W, _C, _D, _REPORT, _EXPORT, _PRINT, _EMAIL),
+		COMPLIANCE_AUDITOR: (_R, _REPORT, _EXPORT, _PRINT),
+		CONSUMER_PROTECTION_OFFICER: (_R, _REPORT),
+		COMPLAINT_HANDLER: (_R, _REPORT),
+	},
+	"Customer Group": {role: (_R,) for role in BANK_ROLES},
+	"Territory": {role: (_R,) for role in BANK_ROLES},
+	"Industry Type": {role: (_R,) for role in BANK_ROLES},
+}
+
+
+def after_install():
+	setup()
+
+
+def after_migrate():
+	setup()
+
+
+def setup():
+	make_roles()
+	make_custom_fields()
+	grant_erpnext_permissions()
+	set_default_settings()
+
+
+def make_roles():
+	"""Roles also ship as fixtures; creating them here makes install order irrelevant."""
+	for role in OUR_ROLES:
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc(
+				{"doctype": "Role", "role_name": role, "desk_access": 0 if role == INTEGRATION else 1}
+			).insert(ignore_permissions=True)
+
+
+def make_custom_fields():
+	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True)
+
+
+def grant_erpnext_permissions():
+	for doctype, roles in ERPNEXT_PERMISSIONS.items():
+		for role, rights in roles.items():
+			if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
+				add_permission(doctype, role, 0)
+			for right in rights:
+				update_permission_property(doctype, role, 0, right, 1, validate=False)
+	frappe.clear_cache()
+
+
+def set_default_settings():
+	settings = frappe.get_single("Bank CRM Settings")
+	if not settings.full_id_roles:
+		for role in (CRM_ADMINISTRATOR, COMPLIANCE_AUDITOR, RELATIONSHIP_MANAGER):
+			settings.append("full_id_roles", {"role": role})
+		settings.flags.ignore_permissions = True
+		settings.save()
+
+
+def before_uninstall():
+	"""Leave no field, permission or record of ours behind in ERPNext's and Frappe's tables.
+
+	Our own doctypes, their records, the workspace and reports go with the modules (Frappe
+	deletes what links to our Module Defs). Access Log entries of full ID views are kept on
+	purpose: they are the audit trail of who read sensitive data.
+	"""
+	from bank_crm.demo.loader import clear as clear_demo_data
+
+	clear_demo_data()
+	remove_custom_fields()
+	revoke_erpnext_permissions()
+	remove_roles()
+	remove_our_traces()
+	frappe.clear_cache()
+
+
+def remove_custom_fields():
+	for doctype, fields in CUSTOM_FIELDS.items():
+		names = [df["fieldname"] for df in fields]
+		frappe.db.delete("Custom Field", {"dt": doctype, "fieldname": ("in", names)})
+		frappe.db.delete("Property Setter", {"doc_type": doctype, "field_name": ("in", names)})
+		columns = set(frappe.db.get_table_columns(doctype))
+		for fieldname in names:
+			if fieldname in columns:
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop column `{fieldname}`")
+		frappe.clear_cache(doctype=doctype)
+
+
+_PERM_FLAGS = (
+	"if_owner",
+	"select",
+	"read",
+	"write",
+	"create",
+	"delete",
+	"submit",
+	"cancel",
+	"amend",
+	"report",
+	"export",
+	"import",
+	"share",
+	"print",
+	"email",
+)
+
+
+def _perm_key(row):
+	return (row.role, row.permlevel, *(int(row.get(f) or 0) for f in _PERM_FLAGS))
+
+
+def revoke_erpnext_permissions():
+	"""Delete our roles' rules; where what is left equals the standard rules, drop the copy too."""
+	fields = ["role", "permlevel", *_PERM_FLAGS]
+	for doctype in ERPNEXT_PERMISSIONS:
+		frappe.db.delete("Custom DocPerm", {"parent": doctype, "role": ("in", OUR_ROLES)})
+		custom = frappe.get_all("Custom DocPerm", filters={"parent": doctype}, fields=fields)
+		standard = frappe.get_all("DocPerm", filters={"parent": doctype}, fields=fields)
+		if sorted(map(_perm_key, custom)) == sorted(map(_perm_key, standard)):
+			frappe.db.delete("Custom DocPerm", {"parent": doctype})
+
+
+def remove_roles():
+	for table in ("Has Role", "Custom DocPerm", "DocPerm"):
+		frappe.db.delete(table, {"role": ("in", OUR_ROLES)})
+	frappe.db.delete("Role", {"name": ("in", OUR_ROLES)})
+
+
+def remove_our_traces():
+	"""Versions, comments, tasks and deleted-document copies of our doctypes."""
+	doctypes = frappe.get_all("DocType", filters={"module": ("in", _our_modules())}, pluck="name")
+	if not doctypes:
+		return
+	frappe.db.delete("Version", {"ref_doctype": ("in", doctypes)})
+	frappe.db.delete("Comment", {"reference_doctype": ("in", doctypes)})
+	frappe.db.delete("ToDo", {"reference_type": ("in", doctypes)})
+	frappe.db.delete("Deleted Document", {"deleted_doctype": ("in", doctypes)})
+	frappe.db.delete("Document Follow", {"ref_doctype": ("in", doctypes)})
+	frappe.db.delete("DocShare", {"share_doctype": ("in", doctypes)})
+
+
+def _our_modules():
+	return frappe.get_module_list("bank_crm")

@@ -1,0 +1,77 @@
+"""Row-level access: an RM sees own customers, a branch manager the branch, head office all.
+
+The decision is ``bank_crm.core.access``; this module feeds it the user's roles and managed
+branches, and turns the one scope into both a list condition (``permission_query_conditions``)
+and a document check (``has_permission``). Records that hang off a customer use the same
+scope through the columns that carry the customer's RM and branch.
+"""
+
+import frappe
+
+from bank_crm.core.access import BRANCH_MANAGER, Scope, allows, resolve_scope
+
+PROFILE = "Bank Customer Profile"
+
+
+def managed_branches(user: str) -> list[str]:
+	return frappe.get_all(
+		"Bank Branch Member",
+		filters={"user": user, "member_role": BRANCH_MANAGER, "parenttype": "Bank Branch"},
+		pluck="parent",
+	)
+
+
+def get_scope(user: str | None = None) -> Scope:
+	"""The user's scope, computed once per request."""
+	user = user or frappe.session.user
+	cache = getattr(frappe.local, "bank_crm_scopes", None)
+	if cache is None:
+		cache = frappe.local.bank_crm_scopes = {}
+	if user not in cache:
+		roles = frappe.get_roles(user)
+		branches = managed_branches(user) if BRANCH_MANAGER in roles else []
+		cache[user] = resolve_scope(user, roles, branches)
+	return cache[user]
+
+
+def clear_scope_cache():
+	frappe.local.bank_crm_scopes = {}
+
+
+def scope_condition(scope: Scope, table: str, rm_column: str, branch_column: str) -> str:
+	"""SQL for ``permission_query_conditions``: '' when unrestricted, values escaped."""
+	if not scope.restricted or scope.everything:
+		return ""
+	parts = []
+	if scope.rm_user:
+		parts.append(f"`tab{table}`.`{rm_column}` = {frappe.db.escape(scope.rm_user)}")
+	if scope.branches:
+		branches = ", ".join(frappe.db.escape(b) for b in scope.branches)
+		parts.append(f"`tab{table}`.`{branch_column}` in ({branches})")
+	return "(" + " or ".join(parts) + ")" if parts else "1=0"
+
+
+def doc_allowed(doc, ptype: str, user: str | None, rm_field: str, branch_field: str):
+	"""``has_permission`` result: False outside the scope, None (defer to roles) inside it."""
+	scope = get_scope(user)
+	if not scope.restricted or scope.everything:
+		return None
+	if ptype == "create" and not doc.get(rm_field) and not doc.get(branch_field):
+		return None
+	return None if allows(scope, doc.get(rm_field), doc.get(branch_field)) else False
+
+
+def profile_query_conditions(user=None, doctype=None):
+	return scope_condition(get_scope(user), PROFILE, "relationship_manager", "branch")
+
+
+def profile_has_permission(doc, ptype=None, user=None, debug=False):
+	return doc_allowed(doc, ptype, user, "relationship_manager", "branch")
+
+
+def customer_query_conditions(user=None, doctype=None):
+	return scope_condition(get_scope(user), "Customer", "bank_relationship_manager", "bank_branch")
+
+
+def customer_has_permission(doc, ptype=None, user=None, debug=False):
+	return doc_allowed(doc, ptype, user, "bank_relationship_manager", "bank_branch")
