@@ -16,7 +16,7 @@ class DuplicateProfileError(BankCRMValidationError):
 
 def field_label(meta, fieldname: str) -> str:
 	df = meta.get_field(fieldname)
-	return _(df.label) if df and df.label else fieldname
+	return _(df.label, context=meta.name) if df and df.label else fieldname
 
 
 def throw_field_error(doc, err: CoreValidationError, exc=BankCRMValidationError):
