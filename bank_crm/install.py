@@ -231,6 +231,8 @@ def remove_our_traces():
 	frappe.db.delete("Deleted Document", {"deleted_doctype": ("in", doctypes)})
 	frappe.db.delete("Document Follow", {"ref_doctype": ("in", doctypes)})
 	frappe.db.delete("DocShare", {"share_doctype": ("in", doctypes)})
+	frappe.db.delete("Singles", {"doctype": ("in", doctypes)})
+	frappe.db.delete("__Auth", {"doctype": ("in", doctypes)})
 
 
 def _our_modules():

@@ -1,0 +1,115 @@
+"""Install → uninstall → reinstall checks, run by .ci/run with ``bench execute``:
+
+    bench --site SITE execute bank_crm.tests.install_check.assert_installed
+    bench --site SITE uninstall-app bank_crm --yes --no-backup
+    bench --site SITE execute bank_crm.tests.install_check.assert_uninstalled
+
+They cannot be FrappeTestCase tests: uninstalling drops the tables a running test would use.
+Each raises AssertionError naming what is wrong, so the CI step fails.
+"""
+
+import frappe
+
+ROLES = (
+	"Relationship Manager",
+	"Branch Manager",
+	"Complaint Handler",
+	"Consumer Protection Officer",
+	"CRM Administrator",
+	"Compliance Auditor",
+	"Bank CRM Integration",
+)
+MODULES = ("Bank CRM", "Bank Customer")
+DOCTYPES = (
+	"Bank Branch",
+	"Bank Branch Member",
+	"Bank CRM Role",
+	"Bank CRM Settings",
+	"Bank Customer Profile",
+	"Bank Shareholder",
+	"Bank Financing Need",
+	"Bank Verification Check",
+	"Bank Consent Record",
+)
+CUSTOMER_FIELDS = (
+	"bank_crm_section",
+	"bank_profile",
+	"bank_relationship_manager",
+	"bank_branch",
+	"bank_column_break",
+	"bank_tier",
+	"bank_lifecycle_stage",
+)
+
+
+def _count(sql, values=()):
+	return frappe.db.sql(sql, values)[0][0]
+
+
+def assert_installed():
+	problems = []
+	for role in ROLES:
+		if not frappe.db.exists("Role", role):
+			problems.append(f"role {role} missing")
+	for doctype in DOCTYPES:
+		if not frappe.db.exists("DocType", doctype):
+			problems.append(f"doctype {doctype} missing")
+	fields = set(frappe.get_all("Custom Field", {"dt": "Customer"}, pluck="fieldname"))
+	problems += [f"custom field Customer.{f} missing" for f in CUSTOMER_FIELDS if f not in fields]
+	if not frappe.db.exists("Workspace", "Bank CRM"):
+		problems.append("workspace Bank CRM missing")
+	if not frappe.get_all("Custom DocPerm", {"parent": "Customer", "role": "Relationship Manager"}):
+		problems.append("Relationship Manager has no permission on Customer")
+	if not frappe.get_single("Bank CRM Settings").full_id_roles:
+		problems.append("Bank CRM Settings has no roles for full ID numbers")
+	_report("installed", problems)
+
+
+def assert_uninstalled():
+	problems = []
+	for doctype in DOCTYPES:
+		if frappe.db.exists("DocType", doctype):
+			problems.append(f"DocType {doctype} left")
+		if frappe.db.sql("show tables like %s", (f"tab{doctype}",)):
+			problems.append(f"table tab{doctype} left")
+	for module in MODULES:
+		if frappe.db.exists("Module Def", module):
+			problems.append(f"Module Def {module} left")
+		for dt, field in (("Workspace", "module"), ("Report", "module"), ("Number Card", "module")):
+			if frappe.get_all(dt, {field: module}):
+				problems.append(f"{dt} of {module} left")
+	placeholders = ", ".join(["%s"] * len(ROLES))
+	for table, column in (("tabRole", "name"), ("tabHas Role", "role"), ("tabCustom DocPerm", "role"), ("tabDocPerm", "role")):
+		if n := _count(f"select count(*) from `{table}` where `{column}` in ({placeholders})", ROLES):
+			problems.append(f"{n} rows of our roles left in {table}")
+	if n := _count("select count(*) from `tabCustom Field` where dt = 'Customer' and fieldname like 'bank\\_%%'"):
+		problems.append(f"{n} custom fields left on Customer")
+	columns = [c for c in frappe.db.get_table_columns("Customer") if c.startswith("bank_")]
+	if columns:
+		problems.append(f"columns left on tabCustomer: {columns}")
+	if n := _count("select count(*) from `tabProperty Setter` where doc_type = 'Customer' and field_name like 'bank\\_%%'"):
+		problems.append(f"{n} property setters left")
+	placeholders = ", ".join(["%s"] * len(DOCTYPES))
+	for table, column in (
+		("tabSingles", "doctype"),
+		("__Auth", "doctype"),
+		("tabVersion", "ref_doctype"),
+		("tabComment", "reference_doctype"),
+		("tabToDo", "reference_type"),
+		("tabDocShare", "share_doctype"),
+	):
+		if n := _count(f"select count(*) from `{table}` where `{column}` in ({placeholders})", DOCTYPES):
+			problems.append(f"{n} rows about our doctypes left in {table}")
+	if n := _count("select count(*) from `tabCustomer` where name like 'DEMO-C-%%'"):
+		problems.append(f"{n} demo customers left")
+	if n := _count("select count(*) from `tabUser` where name like '%%@demo.bank-crm.example'"):
+		problems.append(f"{n} demo users left")
+	if "bank_crm" in frappe.get_installed_apps():
+		problems.append("bank_crm still listed as installed")
+	_report("uninstalled", problems)
+
+
+def _report(state, problems):
+	if problems:
+		raise AssertionError(f"bank_crm not cleanly {state}: " + "; ".join(problems))
+	print(f"bank_crm cleanly {state}")
