@@ -9,7 +9,9 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
-version = re.search(r'__version__ = "(.+?)"', Path(__file__).with_name("bank_crm").joinpath("__init__.py").read_text())[1]
+version = re.search(
+	r'__version__ = "(.+?)"', Path(__file__).with_name("bank_crm").joinpath("__init__.py").read_text()
+)[1]
 
 setup(
 	name="bank_crm",

@@ -101,7 +101,11 @@ def test_verification_lapses_after_due_date():
 
 def test_latest_check_wins_and_failure_shows():
 	v = verification
-	checks = [chk(v.IDENTITY, on=date(2026, 1, 1)), chk(v.IDENTITY, "Failed", date(2026, 2, 1)), chk(v.ADDRESS)]
+	checks = [
+		chk(v.IDENTITY, on=date(2026, 1, 1)),
+		chk(v.IDENTITY, "Failed", date(2026, 2, 1)),
+		chk(v.ADDRESS),
+	]
 	state = v.derive(v.INDIVIDUAL, checks, "Low", TODAY)
 	assert state.status == v.FAILED_STATUS and state.failed == (v.IDENTITY,)
 	checks.append(chk(v.IDENTITY, on=date(2026, 3, 1)))

@@ -59,7 +59,9 @@ def check_row(row: Mapping, index: int, field: str = "consents") -> None:
 		raise CoreValidationError(field, "row {0}: a consent cannot be withdrawn before it was given", index)
 
 
-def check_ledger_change(before: Mapping[str, Mapping], after: Mapping[str, Mapping], field: str = "consents") -> None:
+def check_ledger_change(
+	before: Mapping[str, Mapping], after: Mapping[str, Mapping], field: str = "consents"
+) -> None:
 	"""Rows kept by id: none removed, none rewritten; a withdrawal, once recorded, stays.
 
 	``before`` and ``after`` map a row id to the row's values.

@@ -91,7 +91,9 @@ def parse_resident_id(value: str, field: str = "id_number", id_type: str = RESID
 		raise CoreValidationError(field, "contains an impossible birth date {0}", number[6:14])
 	expected = id_check_character(number[:17])
 	if number[17] != expected:
-		raise CoreValidationError(field, "has a wrong check digit: the last character should be {0}", expected)
+		raise CoreValidationError(
+			field, "has a wrong check digit: the last character should be {0}", expected
+		)
 	gender = "Male" if int(number[16]) % 2 else "Female"
 	return ResidentId(number=number, region=number[:6], birth_date=born, gender=gender)
 
@@ -171,7 +173,9 @@ def validate_uscc(value: str, field: str = "unified_social_credit_code") -> str:
 		)
 	expected = uscc_check_character(code[:17])
 	if code[17] != expected:
-		raise CoreValidationError(field, "has a wrong check character: the last character should be {0}", expected)
+		raise CoreValidationError(
+			field, "has a wrong check character: the last character should be {0}", expected
+		)
 	return code
 
 
@@ -189,7 +193,9 @@ def mask(value: str | None, keep_start: int = 4, keep_end: int = 4, char: str = 
 			keep_start -= 1
 		else:
 			keep_end -= 1
-	return value[:keep_start] + char * (n - keep_start - keep_end) + (value[n - keep_end :] if keep_end else "")
+	return (
+		value[:keep_start] + char * (n - keep_start - keep_end) + (value[n - keep_end :] if keep_end else "")
+	)
 
 
 def fingerprint(secret: bytes, id_type: str, value: str) -> str:

@@ -29,11 +29,49 @@ BRANCHES = (
 )
 RMS_PER_BRANCH = 3
 
-OCCUPATIONS = ("教师", "医生", "工程师", "公务员", "会计", "律师", "销售经理", "个体经营者", "程序员", "设计师", "退休", "企业主")
-EMPLOYERS = ("市第一人民医院", "华为技术有限公司", "国家电网", "市实验中学", "中国移动", "自营", "阿里巴巴集团", "区人民政府", "")
+OCCUPATIONS = (
+	"教师",
+	"医生",
+	"工程师",
+	"公务员",
+	"会计",
+	"律师",
+	"销售经理",
+	"个体经营者",
+	"程序员",
+	"设计师",
+	"退休",
+	"企业主",
+)
+EMPLOYERS = (
+	"市第一人民医院",
+	"华为技术有限公司",
+	"国家电网",
+	"市实验中学",
+	"中国移动",
+	"自营",
+	"阿里巴巴集团",
+	"区人民政府",
+	"",
+)
 INCOME_BANDS = ("Below 100k", "100k–300k", "300k–1M", "1M–5M", "Above 5M")
 INCOME_WEIGHTS = (30, 40, 20, 8, 2)
-COMPANY_WORDS = ("华信", "鼎盛", "恒通", "远航", "金桥", "瑞丰", "宏图", "新创", "天成", "博远", "中科", "东方", "汇智", "盛世")
+COMPANY_WORDS = (
+	"华信",
+	"鼎盛",
+	"恒通",
+	"远航",
+	"金桥",
+	"瑞丰",
+	"宏图",
+	"新创",
+	"天成",
+	"博远",
+	"中科",
+	"东方",
+	"汇智",
+	"盛世",
+)
 COMPANY_TRADES = (
 	("科技", "Technology"),
 	("贸易", "Retail & Wholesale"),
@@ -79,7 +117,9 @@ def staff(domain: str = "demo.bank-crm.example") -> list[Staff]:
 	for code, _name, _region, _division, _city in BRANCHES:
 		people.append(Staff(f"bm{code}@{domain}", _person_name(rng), "Branch Manager", code))
 		for i in range(RMS_PER_BRANCH):
-			people.append(Staff(f"rm{code}{chr(97 + i)}@{domain}", _person_name(rng), "Relationship Manager", code))
+			people.append(
+				Staff(f"rm{code}{chr(97 + i)}@{domain}", _person_name(rng), "Relationship Manager", code)
+			)
 	return people
 
 
@@ -146,8 +186,12 @@ def _individual(seq, rng, rm, division, onboarded, risk_level, today) -> DemoCus
 		"risk_tolerance": rng.choice(("C1", "C2", "C3", "C3", "C4", "C5")) if assessed else None,
 		"risk_assessment_date": assessed,
 	}
-	c = DemoCustomer(seq, name, "Individual", verification.INDIVIDUAL, rm.branch, rm.email, risk_level, onboarded, values)
-	c.checks = _checks(rng, (verification.IDENTITY, verification.ADDRESS, verification.INCOME), onboarded, today, rm.email)
+	c = DemoCustomer(
+		seq, name, "Individual", verification.INDIVIDUAL, rm.branch, rm.email, risk_level, onboarded, values
+	)
+	c.checks = _checks(
+		rng, (verification.IDENTITY, verification.ADDRESS, verification.INCOME), onboarded, today, rm.email
+	)
 	return c
 
 
@@ -155,7 +199,10 @@ def _company(seq, rng, rm, division, city, onboarded, risk_level, today) -> Demo
 	trade, industry = rng.choice(COMPANY_TRADES)
 	name = f"{city}{rng.choice(COMPANY_WORDS)}{trade}有限公司"
 	scale = rng.choices(SCALES, SCALE_WEIGHTS)[0]
-	capital = rng.choice((100, 500, 1000, 5000, 10000, 50000)) * 10_000 * (1 + SCALES.index(scale))
+	low, high = {"Micro": (10, 100), "Small": (100, 1000), "Medium": (1000, 10000), "Large": (10000, 500000)}[
+		scale
+	]
+	capital = round(rng.uniform(low, high)) * 10_000  # CNY
 	revenue = capital * rng.uniform(0.5, 6)
 	assets = revenue * rng.uniform(0.8, 2.5)
 	values = {
@@ -171,14 +218,18 @@ def _company(seq, rng, rm, division, city, onboarded, risk_level, today) -> Demo
 		"total_liabilities": round(assets * rng.uniform(0.2, 0.85), 2),
 		"net_profit": round(revenue * rng.uniform(-0.05, 0.2), 2),
 	}
-	c = DemoCustomer(seq, name, "Company", verification.CORPORATE, rm.branch, rm.email, risk_level, onboarded, values)
+	c = DemoCustomer(
+		seq, name, "Company", verification.CORPORATE, rm.branch, rm.email, risk_level, onboarded, values
+	)
 	remaining = 100.0
 	for i in range(rng.randint(1, 4)):
 		pct = remaining if i == 3 else round(rng.uniform(5, remaining * 0.8), 2)
 		remaining = round(remaining - pct, 2)
 		c.shareholders.append(
 			{
-				"shareholder_name": _person_name(rng) if rng.random() < 0.7 else f"{city}{rng.choice(COMPANY_WORDS)}投资有限公司",
+				"shareholder_name": _person_name(rng)
+				if rng.random() < 0.7
+				else f"{city}{rng.choice(COMPANY_WORDS)}投资有限公司",
 				"shareholder_type": "Individual",
 				"shareholding_percent": pct,
 				"is_beneficial_owner": int(pct >= 25),
@@ -224,7 +275,10 @@ def _checks(rng, types, onboarded, today, checker) -> list[dict]:
 				"result": result,
 				"checked_on": checked_on if result != verification.PENDING else None,
 				"checked_by": checker if result != verification.PENDING else None,
-				"provider": rng.choice(("公安部身份核查", "国家企业信用信息公示系统", "水电费账单", "柜面核验", "")) or None,
+				"provider": rng.choice(
+					("公安部身份核查", "国家企业信用信息公示系统", "水电费账单", "柜面核验", "")
+				)
+				or None,
 			}
 		)
 	return rows
@@ -233,7 +287,13 @@ def _checks(rng, types, onboarded, today, checker) -> list[dict]:
 def _consents(rng, onboarded, today) -> list[dict]:
 	granted = datetime.combine(onboarded, datetime.min.time()) + timedelta(hours=10)
 	rows = [
-		{"purpose": "Service", "channel": "All Channels", "granted_on": granted, "withdrawn_on": None, "evidence_type": "Signed Form"}
+		{
+			"purpose": "Service",
+			"channel": "All Channels",
+			"granted_on": granted,
+			"withdrawn_on": None,
+			"evidence_type": "Signed Form",
+		}
 	]
 	if rng.random() < 0.6:
 		withdrawn = None
@@ -250,6 +310,12 @@ def _consents(rng, onboarded, today) -> list[dict]:
 		)
 	if rng.random() < 0.5:
 		rows.append(
-			{"purpose": "Sensitive Data", "channel": "All Channels", "granted_on": granted, "withdrawn_on": None, "evidence_type": "Signed Form"}
+			{
+				"purpose": "Sensitive Data",
+				"channel": "All Channels",
+				"granted_on": granted,
+				"withdrawn_on": None,
+				"evidence_type": "Signed Form",
+			}
 		)
 	return rows

@@ -41,7 +41,9 @@ def load(customers: int = 1000, seed: int = 42, chunk: int = CHUNK, today: str |
 	start = _next_demo_seq()
 	made = 0
 	while made < customers:
-		batch = generator.customers(min(chunk, customers - made), start=start + made, seed=seed, today=today_date)
+		batch = generator.customers(
+			min(chunk, customers - made), start=start + made, seed=seed, today=today_date
+		)
 		_write_batch(batch, groups, territory, intervals, today_date)
 		made += len(batch)
 		frappe.db.commit()  # commit per chunk: a long load survives a crash with whole chunks only
@@ -105,13 +107,15 @@ def _territory() -> str | None:
 	for name in ("China", frappe.db.get_single_value("Selling Settings", "territory")):
 		if name and frappe.db.exists("Territory", name):
 			return name
-	return frappe.db.get_value("Territory", {"is_group": 0}, "name") or frappe.db.get_value("Territory", {}, "name")
+	return frappe.db.get_value("Territory", {"is_group": 0}, "name") or frappe.db.get_value(
+		"Territory", {}, "name"
+	)
 
 
 def _next_demo_seq() -> int:
-	last = frappe.db.sql(
-		"select max(name) from `tabCustomer` where name like %s", (CUSTOMER_PREFIX + "%",)
-	)[0][0]
+	last = frappe.db.sql("select max(name) from `tabCustomer` where name like %s", (CUSTOMER_PREFIX + "%",))[
+		0
+	][0]
 	return int(last[len(CUSTOMER_PREFIX) :]) + 1 if last else 1
 
 
@@ -154,8 +158,12 @@ def _write_batch(batch, groups, territory, intervals, today: date):
 			row["risk_assessment_expired"] = int(bool(v["risk_tolerance"]) and assessment.expired)
 		else:
 			row["industry"] = v["industry"] if v["industry"] in industries else None
-			row["total_shareholding"] = profile.check_shareholdings([s["shareholding_percent"] for s in c.shareholders])
-			row["debt_to_asset_ratio"] = profile.debt_to_asset_ratio(v["total_assets"], v["total_liabilities"])
+			row["total_shareholding"] = profile.check_shareholdings(
+				[s["shareholding_percent"] for s in c.shareholders]
+			)
+			row["debt_to_asset_ratio"] = profile.debt_to_asset_ratio(
+				v["total_assets"], v["total_liabilities"]
+			)
 		profiles.append(row)
 		customers.append(
 			{
@@ -178,9 +186,22 @@ def _write_batch(batch, groups, territory, intervals, today: date):
 			for idx, child in enumerate(rows, start=1):
 				extra = {"recorded_by": c.relationship_manager} if parentfield == "consents" else {}
 				children[parentfield].append(
-					{"parent": name, "parentfield": parentfield, "parenttype": PROFILE, "idx": idx, **child, **extra}
+					{
+						"parent": name,
+						"parentfield": parentfield,
+						"parenttype": PROFILE,
+						"idx": idx,
+						**child,
+						**extra,
+					}
 				)
-	common = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now, "docstatus": 0}
+	common = {
+		"owner": "Administrator",
+		"modified_by": "Administrator",
+		"creation": now,
+		"modified": now,
+		"docstatus": 0,
+	}
 	insert_rows("Customer", customers, common)
 	insert_rows(PROFILE, profiles, common)
 	child_doctypes = {
@@ -194,7 +215,14 @@ def _write_batch(batch, groups, territory, intervals, today: date):
 			row["name"] = frappe.generate_hash(length=12)
 		insert_rows(child_doctypes[parentfield], rows, common)
 	if auth:
-		insert_rows("__Auth", [dict(zip(("doctype", "name", "fieldname", "password", "encrypted"), a)) for a in auth], raw_table=True)
+		insert_rows(
+			"__Auth",
+			[
+				dict(zip(("doctype", "name", "fieldname", "password", "encrypted"), a, strict=False))
+				for a in auth
+			],
+			raw_table=True,
+		)
 
 
 def clear() -> dict:
@@ -202,9 +230,16 @@ def clear() -> dict:
 	customers = frappe.get_all("Customer", filters={"name": ("like", CUSTOMER_PREFIX + "%")}, pluck="name")
 	profiles = []
 	if frappe.db.table_exists(PROFILE):
-		profiles = frappe.get_all(PROFILE, filters={"customer": ("like", CUSTOMER_PREFIX + "%")}, pluck="name")
+		profiles = frappe.get_all(
+			PROFILE, filters={"customer": ("like", CUSTOMER_PREFIX + "%")}, pluck="name"
+		)
 		for chunk in _chunks(profiles, 10_000):
-			for child in ("Bank Shareholder", "Bank Financing Need", "Bank Verification Check", "Bank Consent Record"):
+			for child in (
+				"Bank Shareholder",
+				"Bank Financing Need",
+				"Bank Verification Check",
+				"Bank Consent Record",
+			):
 				frappe.db.delete(child, {"parenttype": PROFILE, "parent": ("in", chunk)})
 			frappe.db.delete("__Auth", {"doctype": PROFILE, "name": ("in", chunk)})
 			frappe.db.delete(PROFILE, {"name": ("in", chunk)})

@@ -76,7 +76,9 @@ def refresh_verification_status(today=None):
 			"Medium",
 			row.reverification_due_on,
 			row.relationship_manager,
-			_("Re-verify {0}: verification is due on {1}").format(row.customer_name or row.name, row.reverification_due_on)
+			_("Re-verify {0}: verification is due on {1}").format(
+				row.customer_name or row.name, row.reverification_due_on
+			)
 			+ " [re-verification]",
 			PROFILE,
 			row.name,

@@ -85,7 +85,12 @@ def customer_defaults() -> dict:
 
 def make_customer(customer_name: str, customer_type: str = "Individual") -> str:
 	doc = frappe.get_doc(
-		{"doctype": "Customer", "customer_name": customer_name, "customer_type": customer_type, **customer_defaults()}
+		{
+			"doctype": "Customer",
+			"customer_name": customer_name,
+			"customer_type": customer_type,
+			**customer_defaults(),
+		}
 	).insert(ignore_permissions=True)
 	return doc.name
 

@@ -79,15 +79,24 @@ def assert_uninstalled():
 			if frappe.get_all(dt, {field: module}):
 				problems.append(f"{dt} of {module} left")
 	placeholders = ", ".join(["%s"] * len(ROLES))
-	for table, column in (("tabRole", "name"), ("tabHas Role", "role"), ("tabCustom DocPerm", "role"), ("tabDocPerm", "role")):
+	for table, column in (
+		("tabRole", "name"),
+		("tabHas Role", "role"),
+		("tabCustom DocPerm", "role"),
+		("tabDocPerm", "role"),
+	):
 		if n := _count(f"select count(*) from `{table}` where `{column}` in ({placeholders})", ROLES):
 			problems.append(f"{n} rows of our roles left in {table}")
-	if n := _count("select count(*) from `tabCustom Field` where dt = 'Customer' and fieldname like 'bank\\_%%'"):
+	if n := _count(
+		"select count(*) from `tabCustom Field` where dt = 'Customer' and fieldname like 'bank\\_%%'"
+	):
 		problems.append(f"{n} custom fields left on Customer")
 	columns = [c for c in frappe.db.get_table_columns("Customer") if c.startswith("bank_")]
 	if columns:
 		problems.append(f"columns left on tabCustomer: {columns}")
-	if n := _count("select count(*) from `tabProperty Setter` where doc_type = 'Customer' and field_name like 'bank\\_%%'"):
+	if n := _count(
+		"select count(*) from `tabProperty Setter` where doc_type = 'Customer' and field_name like 'bank\\_%%'"
+	):
 		problems.append(f"{n} property setters left")
 	placeholders = ", ".join(["%s"] * len(DOCTYPES))
 	for table, column in (

@@ -37,7 +37,12 @@ class TestRowLevelAccess(FrappeTestCase):
 		cls.cpo = make_user("rla-cpo", ["Consumer Protection Officer"])
 		cls.handler = make_user("rla-handler", ["Complaint Handler"])
 		cls.branch_x = make_branch(
-			"T-RLA-X", members=[(cls.rm_a, "Relationship Manager"), (cls.rm_b, "Relationship Manager"), (cls.bm_x, "Branch Manager")]
+			"T-RLA-X",
+			members=[
+				(cls.rm_a, "Relationship Manager"),
+				(cls.rm_b, "Relationship Manager"),
+				(cls.bm_x, "Branch Manager"),
+			],
 		)
 		cls.branch_y = make_branch("T-RLA-Y", members=[(cls.rm_c, "Relationship Manager")])
 		tag = frappe.generate_hash(length=6)
@@ -49,7 +54,8 @@ class TestRowLevelAccess(FrappeTestCase):
 			cls.customers[key], cls.profiles[key] = customer, doc.name
 		sync_global_search()
 		cls.tokens = {
-			u: api_token(u) for u in (cls.rm_a, cls.rm_b, cls.rm_c, cls.bm_x, cls.auditor, cls.cpo, cls.handler)
+			u: api_token(u)
+			for u in (cls.rm_a, cls.rm_b, cls.rm_c, cls.bm_x, cls.auditor, cls.cpo, cls.handler)
 		}
 		frappe.db.commit()  # the API runs in another thread on its own connection
 		clear_scope_cache()
@@ -112,7 +118,9 @@ class TestRowLevelAccess(FrappeTestCase):
 		)
 		self.assertEqual({r["name"] for r in response.json["message"]}, {self.profiles["a"]})
 		tag = self.customers["c"].split()[-1]
-		response = self.api(self.rm_a).get("/api/method/frappe.desk.search.search_link", doctype="Customer", txt=tag)
+		response = self.api(self.rm_a).get(
+			"/api/method/frappe.desk.search.search_link", doctype="Customer", txt=tag
+		)
 		self.assertEqual(response.status_code, 200, response.text)
 		found = {r["value"] for r in response.json.get("message", response.json.get("results", []))}
 		self.assertNotIn(self.customers["c"], found)
@@ -164,7 +172,8 @@ class TestRowLevelAccess(FrappeTestCase):
 	def test_rm_creates_customer_and_profile_and_keeps_them(self):
 		api = self.api(self.rm_a)
 		response = api.post(
-			"/api/resource/Customer", {"customer_name": f"新客户{frappe.generate_hash(length=6)}", "customer_type": "Individual"}
+			"/api/resource/Customer",
+			{"customer_name": f"新客户{frappe.generate_hash(length=6)}", "customer_type": "Individual"},
 		)
 		self.assertEqual(response.status_code, 200, response.text)
 		customer = response.json["data"]["name"]
@@ -179,7 +188,13 @@ class TestRowLevelAccess(FrappeTestCase):
 			self.assertEqual(self.api(self.rm_c).get(f"{PROFILE_URL}/{profile}").status_code, 403)
 			self.assertEqual(self.api(self.rm_c).get(f"/api/resource/Customer/{customer}").status_code, 403)
 		finally:
-			frappe.db.delete("__Auth", {"doctype": PROFILE, "name": ("in", frappe.get_all(PROFILE, {"customer": customer}, pluck="name"))})
+			frappe.db.delete(
+				"__Auth",
+				{
+					"doctype": PROFILE,
+					"name": ("in", frappe.get_all(PROFILE, {"customer": customer}, pluck="name")),
+				},
+			)
 			frappe.db.delete(PROFILE, {"customer": customer})
 			frappe.db.delete("Customer", {"name": customer})
 			frappe.db.commit()
@@ -189,7 +204,9 @@ class TestRowLevelAccess(FrappeTestCase):
 		frappe.db.commit()
 		try:
 			number = new_id()
-			data = individual(customer, self.rm_a, id_number=number[:17] + ("0" if number[17] != "0" else "1"))
+			data = individual(
+				customer, self.rm_a, id_number=number[:17] + ("0" if number[17] != "0" else "1")
+			)
 			data["date_of_birth"] = str(data["date_of_birth"])
 			# a desk session: the language is the user's (Chinese for this RM)
 			response = Api.session(self.rm_a).post(PROFILE_URL, data)
@@ -239,11 +256,17 @@ class TestRowLevelAccess(FrappeTestCase):
 			filters={"reference_document": self.profiles["a"], "user": self.rm_a},
 			fields=["export_from", "method"],
 		)
-		self.assertEqual(frappe.db.count("Access Log", {"reference_document": self.profiles["a"]}), before + 1)
+		self.assertEqual(
+			frappe.db.count("Access Log", {"reference_document": self.profiles["a"]}), before + 1
+		)
 		self.assertEqual(log[0].export_from, PROFILE)
 		self.assertEqual(self.api(self.rm_a).post(method, {"profile": self.profiles["b"]}).status_code, 403)
-		self.assertEqual(self.api(self.handler).post(method, {"profile": self.profiles["a"]}).status_code, 403)
-		self.assertEqual(self.api(self.rm_a).get(method, profile=self.profiles["a"]).status_code, 403, "POST only")
+		self.assertEqual(
+			self.api(self.handler).post(method, {"profile": self.profiles["a"]}).status_code, 403
+		)
+		self.assertEqual(
+			self.api(self.rm_a).get(method, profile=self.profiles["a"]).status_code, 403, "POST only"
+		)
 
 	def test_find_by_id_number_uses_the_fingerprint_within_scope(self):
 		method = "/api/method/bank_crm.api.profile.find_by_id_number"

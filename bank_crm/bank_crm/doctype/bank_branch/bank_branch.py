@@ -19,13 +19,17 @@ class BankBranch(Document):
 			key = (row.user, row.member_role)
 			if key in seen:
 				frappe.throw(
-					_("Members: row {0}: {1} is already listed as {2}").format(row.idx, row.user, _(row.member_role)),
+					_("Members: row {0}: {1} is already listed as {2}").format(
+						row.idx, row.user, _(row.member_role)
+					),
 					BankCRMValidationError,
 				)
 			seen.add(key)
 			if row.member_role not in frappe.get_roles(row.user):
 				frappe.throw(
-					_("Members: row {0}: {1} does not have the {2} role").format(row.idx, row.user, _(row.member_role)),
+					_("Members: row {0}: {1} does not have the {2} role").format(
+						row.idx, row.user, _(row.member_role)
+					),
 					BankCRMValidationError,
 				)
 

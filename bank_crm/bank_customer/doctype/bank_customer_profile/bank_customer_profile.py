@@ -11,7 +11,7 @@ from bank_crm.core.access import RELATIONSHIP_MANAGER
 from bank_crm.core.errors import CoreValidationError
 from bank_crm.services.privacy import id_fingerprint
 from bank_crm.services.verification import interval_years
-from bank_crm.validation import BankCRMValidationError, DuplicateProfileError, throw_field_error
+from bank_crm.validation import DuplicateProfileError, throw_field_error
 
 INDIVIDUAL, CORPORATE = verification.INDIVIDUAL, verification.CORPORATE
 
@@ -79,7 +79,9 @@ class BankCustomerProfile(Document):
 			return
 		if RELATIONSHIP_MANAGER not in frappe.get_roles(self.relationship_manager):
 			raise CoreValidationError(
-				"relationship_manager", "{0} does not have the Relationship Manager role", self.relationship_manager
+				"relationship_manager",
+				"{0} does not have the Relationship Manager role",
+				self.relationship_manager,
 			)
 
 	# -- individual -----------------------------------------------------------------------
@@ -106,7 +108,9 @@ class BankCustomerProfile(Document):
 		self.id_number_masked = identity.mask(number)
 		self.id_number_hash = id_fingerprint(self.id_type, number)
 		other = frappe.db.get_value(
-			"Bank Customer Profile", {"id_number_hash": self.id_number_hash, "name": ("!=", self.name)}, "name"
+			"Bank Customer Profile",
+			{"id_number_hash": self.id_number_hash, "name": ("!=", self.name)},
+			"name",
 		)
 		if other:
 			frappe.throw(
@@ -134,7 +138,9 @@ class BankCustomerProfile(Document):
 		)
 		if other:
 			frappe.throw(
-				_("Unified Social Credit Code: the customer profile {0} already has this code.").format(other),
+				_("Unified Social Credit Code: the customer profile {0} already has this code.").format(
+					other
+				),
 				DuplicateProfileError,
 				title=_("Duplicate Unified Social Credit Code"),
 			)
@@ -144,9 +150,13 @@ class BankCustomerProfile(Document):
 		self.debt_to_asset_ratio = profile.debt_to_asset_ratio(self.total_assets, self.total_liabilities)
 		for row in self.financing_needs:
 			if (row.amount or 0) <= 0:
-				raise CoreValidationError("financing_needs", "row {0}: the amount must be above zero", row.idx)
+				raise CoreValidationError(
+					"financing_needs", "row {0}: the amount must be above zero", row.idx
+				)
 			if (row.term_months or 0) <= 0:
-				raise CoreValidationError("financing_needs", "row {0}: the term must be at least one month", row.idx)
+				raise CoreValidationError(
+					"financing_needs", "row {0}: the term must be at least one month", row.idx
+				)
 
 	# -- verification ---------------------------------------------------------------------
 	def validate_verification_checks(self):
@@ -155,17 +165,23 @@ class BankCustomerProfile(Document):
 			if row.result in (verification.PASSED, verification.FAILED):
 				if not row.checked_on:
 					raise CoreValidationError(
-						"verification_checks", "row {0}: a passed or failed check needs the date it was made", row.idx
+						"verification_checks",
+						"row {0}: a passed or failed check needs the date it was made",
+						row.idx,
 					)
 				row.checked_by = row.checked_by or frappe.session.user
 			if row.checked_on and getdate(row.checked_on) > today:
-				raise CoreValidationError("verification_checks", "row {0}: the check date is in the future", row.idx)
+				raise CoreValidationError(
+					"verification_checks", "row {0}: the check date is in the future", row.idx
+				)
 
 	def update_verification_status(self):
 		state = verification.derive(
 			self.profile_type,
 			[
-				verification.Check(r.check_type, r.result, getdate(r.checked_on) if r.checked_on else None, r.source)
+				verification.Check(
+					r.check_type, r.result, getdate(r.checked_on) if r.checked_on else None, r.source
+				)
 				for r in self.verification_checks
 			],
 			self.risk_level,
@@ -193,7 +209,9 @@ class BankCustomerProfile(Document):
 				row.idx,
 			)
 			if _dt(row.granted_on) > now_datetime():
-				raise CoreValidationError("consents", "row {0}: the date of consent is in the future", row.idx)
+				raise CoreValidationError(
+					"consents", "row {0}: the date of consent is in the future", row.idx
+				)
 		before = self.get_doc_before_save()
 		if before:
 			consent.check_ledger_change(

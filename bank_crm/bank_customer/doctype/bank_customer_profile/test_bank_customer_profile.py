@@ -55,27 +55,37 @@ class TestBankCustomerProfile(FrappeTestCase):
 		self.assertEqual(doc.branch, self.branch, "branch defaults from the RM's branch")
 		self.assertEqual(doc.get_password("id_number"), number, "stored normalised, decryptable")
 		customer = frappe.db.get_value(
-			"Customer", doc.customer, ["bank_profile", "bank_relationship_manager", "bank_branch"], as_dict=True
+			"Customer",
+			doc.customer,
+			["bank_profile", "bank_relationship_manager", "bank_branch"],
+			as_dict=True,
 		)
 		self.assertEqual((customer.bank_profile, customer.bank_relationship_manager), (doc.name, self.rm))
 		self.assertEqual(customer.bank_branch, self.branch)
 
 	def test_id_number_is_not_stored_in_plain_text(self):
 		number = new_id(date(1990, 1, 2))
-		doc = make_profile(individual(self.new_customer(), self.rm, id_number=number, date_of_birth=date(1990, 1, 2)))
+		doc = make_profile(
+			individual(self.new_customer(), self.rm, id_number=number, date_of_birth=date(1990, 1, 2))
+		)
 		row = frappe.db.sql(f"select * from `tab{PROFILE}` where name = %s", doc.name, as_dict=True)[0]
 		self.assertNotIn(number, " ".join(str(v) for v in row.values()))
-		auth = frappe.db.sql("select password from `__Auth` where doctype = %s and name = %s", (PROFILE, doc.name))
+		auth = frappe.db.sql(
+			"select password from `__Auth` where doctype = %s and name = %s", (PROFILE, doc.name)
+		)
 		self.assertTrue(auth and number not in auth[0][0], "__Auth holds the encrypted value only")
 		hits = frappe.db.sql(
-			"select count(*) from `tabVersion` where ref_doctype = %s and data like %s", (PROFILE, f"%{number}%")
+			"select count(*) from `tabVersion` where ref_doctype = %s and data like %s",
+			(PROFILE, f"%{number}%"),
 		)[0][0]
 		self.assertEqual(hits, 0, "no plain ID in the change history")
 
 	def test_wrong_check_digit_is_refused(self):
 		number = new_id()
 		wrong = number[:17] + ("0" if number[17] != "0" else "1")
-		self.assert_refused(individual(self.new_customer(), self.rm, id_number=wrong), "ID Number", "check digit")
+		self.assert_refused(
+			individual(self.new_customer(), self.rm, id_number=wrong), "ID Number", "check digit"
+		)
 
 	def test_birth_date_disagreeing_with_id_is_refused(self):
 		number = new_id(date(1985, 6, 15))
@@ -102,7 +112,9 @@ class TestBankCustomerProfile(FrappeTestCase):
 	def test_second_profile_for_same_customer_is_refused(self):
 		customer = self.new_customer()
 		make_profile(individual(customer, self.rm))
-		self.assert_refused(individual(customer, self.rm), "already has the bank profile", exc=DuplicateProfileError)
+		self.assert_refused(
+			individual(customer, self.rm), "already has the bank profile", exc=DuplicateProfileError
+		)
 
 	def test_editing_without_retyping_the_id_keeps_it_valid(self):
 		doc = make_profile(individual(self.new_customer(), self.rm))
@@ -139,7 +151,9 @@ class TestBankCustomerProfile(FrappeTestCase):
 				{"shareholder_name": "张三", "shareholding_percent": 60},
 				{"shareholder_name": "李四", "shareholding_percent": 40},
 			],
-			financing_needs=[{"purpose": "Working Capital", "amount": 5_000_000, "term_months": 12, "urgency": "High"}],
+			financing_needs=[
+				{"purpose": "Working Capital", "amount": 5_000_000, "term_months": 12, "urgency": "High"}
+			],
 		)
 		doc = make_profile(data)
 		self.assertEqual(doc.total_shareholding, 100)
@@ -188,13 +202,21 @@ class TestBankCustomerProfile(FrappeTestCase):
 				self.new_customer(),
 				self.rm,
 				risk_level="High",
-				verification_checks=[{"check_type": "Identity", "source": "In Person", "result": "Passed", "checked_on": checked}],
+				verification_checks=[
+					{
+						"check_type": "Identity",
+						"source": "In Person",
+						"result": "Passed",
+						"checked_on": checked,
+					}
+				],
 			)
 		)
 		self.assertEqual(doc.verification_status, "In Progress")
 		self.assertIn("Address", doc.verification_outstanding)
 		doc.append(
-			"verification_checks", {"check_type": "Address", "source": "Document", "result": "Passed", "checked_on": checked}
+			"verification_checks",
+			{"check_type": "Address", "source": "Document", "result": "Passed", "checked_on": checked},
 		)
 		doc.save()
 		self.assertEqual(doc.verification_status, "Verified")
@@ -206,7 +228,12 @@ class TestBankCustomerProfile(FrappeTestCase):
 			self.new_customer(),
 			self.rm,
 			verification_checks=[
-				{"check_type": "Identity", "source": "Document", "result": "Passed", "checked_on": add_days(getdate(), 3)}
+				{
+					"check_type": "Identity",
+					"source": "Document",
+					"result": "Passed",
+					"checked_on": add_days(getdate(), 3),
+				}
 			],
 		)
 		self.assert_refused(data, "Verification Checks", "future")
@@ -229,7 +256,12 @@ class TestBankCustomerProfile(FrappeTestCase):
 		frappe.db.set_value(PROFILE, doc.name, "verification_status", "Verified")
 		refresh_verification_status()
 		self.assertEqual(frappe.db.get_value(PROFILE, doc.name, "verification_status"), "Lapsed")
-		todos = {"reference_type": PROFILE, "reference_name": doc.name, "allocated_to": self.rm, "status": "Open"}
+		todos = {
+			"reference_type": PROFILE,
+			"reference_name": doc.name,
+			"allocated_to": self.rm,
+			"status": "Open",
+		}
 		self.assertEqual(frappe.db.count("ToDo", todos), 1)
 		refresh_verification_status()
 		self.assertEqual(frappe.db.count("ToDo", todos), 1, "a second run reminds nobody twice")
@@ -242,7 +274,12 @@ class TestBankCustomerProfile(FrappeTestCase):
 				self.new_customer(),
 				self.rm,
 				consents=[
-					{"purpose": "Marketing", "channel": "SMS", "granted_on": granted, "evidence_type": "Signed Form"}
+					{
+						"purpose": "Marketing",
+						"channel": "SMS",
+						"granted_on": granted,
+						"evidence_type": "Signed Form",
+					}
 				],
 			)
 		)

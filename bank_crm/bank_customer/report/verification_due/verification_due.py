@@ -14,15 +14,48 @@ def execute(filters=None):
 
 def get_columns():
 	return [
-		{"label": _("Profile"), "fieldname": "name", "fieldtype": "Link", "options": "Bank Customer Profile", "width": 130},
+		{
+			"label": _("Profile"),
+			"fieldname": "name",
+			"fieldtype": "Link",
+			"options": "Bank Customer Profile",
+			"width": 130,
+		},
 		{"label": _("Customer Name"), "fieldname": "customer_name", "fieldtype": "Data", "width": 160},
 		{"label": _("Profile Type"), "fieldname": "profile_type", "fieldtype": "Data", "width": 100},
-		{"label": _("Relationship Manager"), "fieldname": "relationship_manager", "fieldtype": "Link", "options": "User", "width": 180},
-		{"label": _("Branch"), "fieldname": "branch", "fieldtype": "Link", "options": "Bank Branch", "width": 100},
-		{"label": _("Verification Status"), "fieldname": "verification_status", "fieldtype": "Data", "width": 120},
-		{"label": _("Re-verification Due On"), "fieldname": "reverification_due_on", "fieldtype": "Date", "width": 130},
+		{
+			"label": _("Relationship Manager"),
+			"fieldname": "relationship_manager",
+			"fieldtype": "Link",
+			"options": "User",
+			"width": 180,
+		},
+		{
+			"label": _("Branch"),
+			"fieldname": "branch",
+			"fieldtype": "Link",
+			"options": "Bank Branch",
+			"width": 100,
+		},
+		{
+			"label": _("Verification Status"),
+			"fieldname": "verification_status",
+			"fieldtype": "Data",
+			"width": 120,
+		},
+		{
+			"label": _("Re-verification Due On"),
+			"fieldname": "reverification_due_on",
+			"fieldtype": "Date",
+			"width": 130,
+		},
 		{"label": _("Days Left"), "fieldname": "days_left", "fieldtype": "Int", "width": 90},
-		{"label": _("Outstanding Checks"), "fieldname": "verification_outstanding", "fieldtype": "Data", "width": 220},
+		{
+			"label": _("Outstanding Checks"),
+			"fieldname": "verification_outstanding",
+			"fieldtype": "Data",
+			"width": 220,
+		},
 	]
 
 
