@@ -83,12 +83,14 @@ def customer_defaults() -> dict:
 	return {"customer_group": group, "territory": territory}
 
 
-def make_customer(customer_name: str, customer_type: str = "Individual") -> str:
+def make_customer(customer_name: str, customer_type: str = "Individual", rm: str | None = None) -> str:
+	"""An ERPNext Customer; with ``rm``, already in that RM's portfolio (as an RM's own insert is)."""
 	doc = frappe.get_doc(
 		{
 			"doctype": "Customer",
 			"customer_name": customer_name,
 			"customer_type": customer_type,
+			"bank_relationship_manager": rm,
 			**customer_defaults(),
 		}
 	).insert(ignore_permissions=True)

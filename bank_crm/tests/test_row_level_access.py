@@ -36,6 +36,7 @@ class TestRowLevelAccess(FrappeTestCase):
 		cls.auditor = make_user("rla-auditor", ["Compliance Auditor"])
 		cls.cpo = make_user("rla-cpo", ["Consumer Protection Officer"])
 		cls.handler = make_user("rla-handler", ["Complaint Handler"])
+		cls.admin = make_user("rla-admin", ["CRM Administrator"])
 		cls.branch_x = make_branch(
 			"T-RLA-X",
 			members=[
@@ -55,7 +56,7 @@ class TestRowLevelAccess(FrappeTestCase):
 		sync_global_search()
 		cls.tokens = {
 			u: api_token(u)
-			for u in (cls.rm_a, cls.rm_b, cls.rm_c, cls.bm_x, cls.auditor, cls.cpo, cls.handler)
+			for u in (cls.rm_a, cls.rm_b, cls.rm_c, cls.bm_x, cls.auditor, cls.cpo, cls.handler, cls.admin)
 		}
 		frappe.db.commit()  # the API runs in another thread on its own connection
 		clear_scope_cache()
@@ -99,7 +100,7 @@ class TestRowLevelAccess(FrappeTestCase):
 
 	def test_head_office_roles_list_everything(self):
 		everything = set(self.profiles.values())
-		for user in (self.auditor, self.cpo, self.handler):
+		for user in (self.admin, self.auditor, self.cpo, self.handler):
 			self.assertEqual(self.visible(user), everything, user)
 
 	def test_customer_list_follows_the_portfolio(self):
@@ -169,6 +170,28 @@ class TestRowLevelAccess(FrappeTestCase):
 			frappe.db.delete("Customer", {"name": customer})
 			frappe.db.commit()
 
+	def test_rm_cannot_profile_another_rms_customer(self):
+		data = individual(self.customers["c"], self.rm_a)
+		data["date_of_birth"] = str(data["date_of_birth"])
+		response = self.api(self.rm_a).post(PROFILE_URL, data)
+		self.assertEqual(response.status_code, 403, response.text)
+
+	def test_crm_administrator_can_reassign_a_customer(self):
+		url = f"{PROFILE_URL}/{self.profiles['b']}"
+		response = self.api(self.admin).put(url, {"relationship_manager": self.rm_a})
+		self.assertEqual(response.status_code, 200, response.text)
+		try:
+			frappe.db.rollback()
+			self.assertEqual(
+				frappe.db.get_value("Customer", self.customers["b"], "bank_relationship_manager"), self.rm_a
+			)
+			self.assertEqual(self.api(self.rm_a).get(url).status_code, 200)
+			self.assertEqual(self.api(self.rm_b).get(url).status_code, 403)
+		finally:
+			self.assertEqual(
+				self.api(self.admin).put(url, {"relationship_manager": self.rm_b}).status_code, 200
+			)
+
 	def test_rm_creates_customer_and_profile_and_keeps_them(self):
 		api = self.api(self.rm_a)
 		response = api.post(
@@ -200,7 +223,7 @@ class TestRowLevelAccess(FrappeTestCase):
 			frappe.db.commit()
 
 	def test_bad_id_over_rest_is_refused_in_chinese(self):
-		customer = make_customer(f"校验测试{frappe.generate_hash(length=6)}")
+		customer = make_customer(f"校验测试{frappe.generate_hash(length=6)}", rm=self.rm_a)
 		frappe.db.commit()
 		try:
 			number = new_id()

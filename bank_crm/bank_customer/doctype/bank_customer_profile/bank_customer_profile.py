@@ -62,6 +62,15 @@ class BankCustomerProfile(Document):
 
 	# -- ownership ------------------------------------------------------------------------
 	def validate_customer(self):
+		if not self.flags.ignore_permissions and not frappe.has_permission(
+			"Customer", "read", doc=self.customer
+		):
+			frappe.throw(
+				_("Customer: you may not open {0}, so you cannot keep a profile for it.").format(
+					self.customer
+				),
+				frappe.PermissionError,
+			)
 		other = frappe.db.get_value(
 			"Bank Customer Profile", {"customer": self.customer, "name": ("!=", self.name)}, "name"
 		)
