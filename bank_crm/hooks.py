@@ -41,10 +41,18 @@ doctype_js = {"Customer": "public/js/customer.js"}
 permission_query_conditions = {
 	"Bank Customer Profile": "bank_crm.permissions.profile_query_conditions",
 	"Customer": "bank_crm.permissions.customer_query_conditions",
+	"Bank Financial Snapshot": "bank_crm.permissions.linked_query_conditions",
+	"Bank Tier History": "bank_crm.permissions.linked_query_conditions",
+	"Bank Lifecycle History": "bank_crm.permissions.linked_query_conditions",
+	"Bank Tier Override": "bank_crm.permissions.linked_query_conditions",
 }
 has_permission = {
 	"Bank Customer Profile": "bank_crm.permissions.profile_has_permission",
 	"Customer": "bank_crm.permissions.customer_has_permission",
+	"Bank Financial Snapshot": "bank_crm.permissions.linked_has_permission",
+	"Bank Tier History": "bank_crm.permissions.linked_has_permission",
+	"Bank Lifecycle History": "bank_crm.permissions.linked_has_permission",
+	"Bank Tier Override": "bank_crm.permissions.linked_has_permission",
 }
 
 doc_events = {
@@ -57,5 +65,6 @@ override_whitelisted_methods = {
 }
 
 scheduler_events = {
+	"daily_long": ["bank_crm.services.segmentation.nightly"],
 	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
 }

@@ -117,6 +117,151 @@ def setup():
 	make_custom_fields()
 	grant_erpnext_permissions()
 	set_default_settings()
+	make_default_tiers()
+	make_default_policy()
+	make_workflows()
+
+
+DEFAULT_TIERS = (
+	# name, rank, default minimum score, minimum AUM (CNY), colour, description
+	("VIP", 1, 70, 500_000, "#b8860b", "贵宾: dedicated RM, priority handling, tailored wealth plan"),
+	("High-end", 2, 50, 0, "#5e64ff", "高端: regular RM contact and wealth reviews"),
+	("Mass", 3, 0, 0, "#8d99a6", "大众: digital-first service"),
+)
+
+
+def make_default_tiers():
+	for name, rank, min_score, min_aum, colour, description in DEFAULT_TIERS:
+		if frappe.db.exists("Bank Customer Tier", name) or frappe.db.exists(
+			"Bank Customer Tier", {"rank": rank}
+		):
+			continue
+		frappe.get_doc(
+			{
+				"doctype": "Bank Customer Tier",
+				"tier_name": name,
+				"rank": rank,
+				"min_score": min_score,
+				"min_aum": min_aum,
+				"colour": colour,
+				"description": description,
+			}
+		).insert(ignore_permissions=True)
+
+
+DEFAULT_METRICS = (
+	# metric, weight, normalisation, floor, cap
+	("deposit_balance", 25, "Logarithmic", 10_000, 5_000_000),
+	("aum", 25, "Logarithmic", 10_000, 10_000_000),
+	("loan_balance", 10, "Logarithmic", 10_000, 10_000_000),
+	("fee_income", 10, "Linear", 0, 20_000),
+	("composite_yield", 5, "Linear", 0, 5),
+	("products_held", 10, "Linear", 0, 8),
+)
+DEFAULT_FACTORS = (("industry_influence", 5), ("cooperation_potential", 5), ("risk_rating", 5))
+
+
+def make_default_policy():
+	"""A first active policy, so that scoring works from day one; the bank edits a copy."""
+	if frappe.db.exists("Bank Tier Policy", {}):
+		return
+	policy = frappe.get_doc(
+		{
+			"doctype": "Bank Tier Policy",
+			"policy_name": "Standard Value Policy",
+			"description": "Installed default: balances and wealth on a log scale, fee income, yield, product depth, "
+			"and the RM's qualitative assessment.",
+			"metrics": [
+				{"metric": m, "weight": w, "normalisation": n, "floor": f, "cap": c}
+				for m, w, n, f, c in DEFAULT_METRICS
+			],
+			"factors": [{"factor": f, "weight": w} for f, w in DEFAULT_FACTORS],
+			"risk_multiplier_low": 1,
+			"risk_multiplier_medium": 1,
+			"risk_multiplier_high": 0.9,
+			"downgrade_margin": 5,
+			"downgrade_runs": 2,
+		}
+	).insert(ignore_permissions=True)
+	policy.db_set(
+		{"status": "Active", "activated_on": frappe.utils.now_datetime(), "activated_by": "Administrator"}
+	)
+
+
+OVERRIDE_WORKFLOW = "Bank Tier Override Approval"
+OUR_WORKFLOW_STATES = ("Draft", "Pending Approval", "Approved", "Rejected", "Cancelled")
+OUR_WORKFLOW_ACTIONS = ("Submit for Approval", "Approve", "Reject", "Cancel")
+
+
+def make_workflows():
+	for state, style in zip(
+		OUR_WORKFLOW_STATES, ("", "Warning", "Success", "Danger", "Inverse"), strict=True
+	):
+		if not frappe.db.exists("Workflow State", state):
+			frappe.get_doc(
+				{"doctype": "Workflow State", "workflow_state_name": state, "style": style}
+			).insert(ignore_permissions=True)
+	for action in OUR_WORKFLOW_ACTIONS:
+		if not frappe.db.exists("Workflow Action Master", action):
+			frappe.get_doc({"doctype": "Workflow Action Master", "workflow_action_name": action}).insert(
+				ignore_permissions=True
+			)
+	if frappe.db.exists("Workflow", OVERRIDE_WORKFLOW):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "Workflow",
+			"workflow_name": OVERRIDE_WORKFLOW,
+			"document_type": "Bank Tier Override",
+			"workflow_state_field": "status",
+			"is_active": 1,
+			"send_email_alert": 0,
+			"states": [
+				{"state": "Draft", "doc_status": "0", "allow_edit": RELATIONSHIP_MANAGER},
+				{"state": "Pending Approval", "doc_status": "0", "allow_edit": BRANCH_MANAGER},
+				{"state": "Approved", "doc_status": "1", "allow_edit": BRANCH_MANAGER},
+				{"state": "Rejected", "doc_status": "0", "allow_edit": BRANCH_MANAGER},
+				{"state": "Cancelled", "doc_status": "2", "allow_edit": BRANCH_MANAGER},
+			],
+			"transitions": [
+				{
+					"state": "Draft",
+					"action": "Submit for Approval",
+					"next_state": "Pending Approval",
+					"allowed": RELATIONSHIP_MANAGER,
+					"allow_self_approval": 1,
+				},
+				{
+					"state": "Draft",
+					"action": "Submit for Approval",
+					"next_state": "Pending Approval",
+					"allowed": BRANCH_MANAGER,
+					"allow_self_approval": 1,
+				},
+				{
+					"state": "Pending Approval",
+					"action": "Approve",
+					"next_state": "Approved",
+					"allowed": BRANCH_MANAGER,
+					"allow_self_approval": 0,
+				},
+				{
+					"state": "Pending Approval",
+					"action": "Reject",
+					"next_state": "Rejected",
+					"allowed": BRANCH_MANAGER,
+					"allow_self_approval": 0,
+				},
+				{
+					"state": "Approved",
+					"action": "Cancel",
+					"next_state": "Cancelled",
+					"allowed": BRANCH_MANAGER,
+					"allow_self_approval": 1,
+				},
+			],
+		}
+	).insert(ignore_permissions=True)
 
 
 def make_roles():
@@ -161,11 +306,36 @@ def before_uninstall():
 	from bank_crm.demo.loader import clear as clear_demo_data
 
 	clear_demo_data()
+	remove_workflows()
 	remove_custom_fields()
 	revoke_erpnext_permissions()
 	remove_roles()
 	remove_our_traces()
 	frappe.clear_cache()
+
+
+def remove_workflows():
+	frappe.db.delete("Workflow", {"name": OVERRIDE_WORKFLOW})
+	frappe.db.delete("Workflow Document State", {"parent": OVERRIDE_WORKFLOW})
+	frappe.db.delete("Workflow Transition", {"parent": OVERRIDE_WORKFLOW})
+	frappe.db.delete(
+		"Workflow Action",
+		{
+			"reference_doctype": (
+				"in",
+				frappe.get_all("DocType", {"module": ("in", _our_modules())}, pluck="name"),
+			)
+		},
+	)
+	# states and actions we may have added, unless another workflow uses them
+	used_states = set(frappe.get_all("Workflow Document State", pluck="state"))
+	for state in ("Draft", "Pending Approval", "Cancelled"):
+		if state not in used_states:
+			frappe.db.delete("Workflow State", {"name": state})
+	used_actions = set(frappe.get_all("Workflow Transition", pluck="action"))
+	for action in ("Submit for Approval", "Cancel"):
+		if action not in used_actions:
+			frappe.db.delete("Workflow Action Master", {"name": action})
 
 
 def remove_custom_fields():

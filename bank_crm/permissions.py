@@ -75,3 +75,34 @@ def customer_query_conditions(user=None, doctype=None):
 
 def customer_has_permission(doc, ptype=None, user=None, debug=False):
 	return doc_allowed(doc, ptype, user, "bank_relationship_manager", "bank_branch")
+
+
+# -- records that hang off a customer -----------------------------------------------------
+# doctype → (link field, linked doctype, its RM column, its branch column)
+LINKED = {
+	"Bank Financial Snapshot": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
+	"Bank Tier History": ("profile", PROFILE, "relationship_manager", "branch"),
+	"Bank Lifecycle History": ("profile", PROFILE, "relationship_manager", "branch"),
+	"Bank Tier Override": ("profile", PROFILE, "relationship_manager", "branch"),
+}
+
+
+def linked_query_conditions(user=None, doctype=None):
+	link, target, rm_column, branch_column = LINKED[doctype]
+	inner = scope_condition(get_scope(user), target, rm_column, branch_column)
+	if not inner:
+		return ""
+	return f"`tab{doctype}`.`{link}` in (select `tab{target}`.`name` from `tab{target}` where {inner})"
+
+
+def linked_has_permission(doc, ptype=None, user=None, debug=False):
+	scope = get_scope(user)
+	if not scope.restricted or scope.everything:
+		return None
+	link, target, rm_column, branch_column = LINKED[doc.doctype]
+	if not doc.get(link):
+		return None if ptype == "create" else False
+	owner = frappe.db.get_value(target, doc.get(link), [rm_column, branch_column])
+	if not owner:
+		return False
+	return None if allows(scope, owner[0], owner[1]) else False

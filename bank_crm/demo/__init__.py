@@ -4,10 +4,24 @@ Imports are deferred so that ``bank_crm.demo.generator`` stays importable withou
 """
 
 
-def load(customers: int = 1000, seed: int = 42, chunk: int = 5000, today: str | None = None) -> dict:
+def load(
+	customers: int = 1000,
+	seed: int = 42,
+	chunk: int = 5000,
+	today: str | None = None,
+	months: int = 6,
+	segment: bool = True,
+) -> dict:
 	from bank_crm.demo.loader import load as _load
 
-	return _load(customers=int(customers), seed=int(seed), chunk=int(chunk), today=today)
+	return _load(
+		customers=int(customers),
+		seed=int(seed),
+		chunk=int(chunk),
+		today=today,
+		months=int(months),
+		segment=bool(segment),
+	)
 
 
 def clear() -> dict:

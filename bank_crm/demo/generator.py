@@ -319,3 +319,73 @@ def _consents(rng, onboarded, today) -> list[dict]:
 			}
 		)
 	return rows
+
+
+def month_ends(today: date, months: int) -> list[date]:
+	"""The last ``months`` month-end dates before ``today``, oldest first."""
+	out = []
+	d = today.replace(day=1) - timedelta(days=1)
+	for _ in range(months):
+		out.append(d)
+		d = d.replace(day=1) - timedelta(days=1)
+	return out[::-1]
+
+
+def snapshot_history(c: DemoCustomer, months: int, today: date, seed: int = 42) -> list[dict]:
+	"""Monthly snapshots with realistic patterns: growth, churn (a sharp fall), dormancy,
+	prospects without data; corporates an order of magnitude larger."""
+	rng = random.Random(seed * 7919 + c.seq)
+	corporate = c.profile_type == verification.CORPORATE
+	pattern = rng.choices(("steady", "churn", "dormant", "prospect", "grower"), (74, 8, 5, 3, 10))[0]
+	if pattern == "prospect" or months <= 0:
+		return []
+	scale = 50 if corporate else 1
+	deposit = rng.lognormvariate(11.0, 1.4) * scale  # median ≈ 60k CNY for individuals
+	aum = rng.lognormvariate(12.2, 1.3) * scale if rng.random() < (0.3 if corporate else 0.45) else 0.0
+	loan = rng.lognormvariate(13.0, 1.0) * scale if rng.random() < (0.5 if corporate else 0.2) else 0.0
+	products = (
+		rng.randint(1, 3) + (1 if aum else 0) + (1 if loan else 0) + (rng.randint(0, 3) if corporate else 0)
+	)
+	yld = rng.uniform(1.2, 3.8)
+	if pattern == "dormant":
+		deposit, aum, loan, products = rng.uniform(0, 80), 0.0, 0.0, 1
+	rows = []
+	dates = month_ends(today, months)
+	for i, as_of in enumerate(dates):
+		months_left = len(dates) - i
+		if pattern == "churn" and months_left <= 2:
+			deposit *= 0.45
+			aum *= 0.4
+			products = max(1, products - 1)
+		elif pattern == "grower":
+			deposit *= rng.uniform(1.03, 1.12)
+			aum *= rng.uniform(1.03, 1.15)
+		elif pattern == "steady":
+			deposit *= rng.uniform(0.96, 1.05)
+			aum *= rng.uniform(0.97, 1.05)
+		fee = (aum * 0.0008 + loan * 0.0003 + deposit * 0.0001) * rng.uniform(0.5, 1.5)
+		rows.append(
+			{
+				"customer": None,  # filled by the loader
+				"as_of_date": as_of,
+				"deposit_balance": round(deposit, 2),
+				"loan_balance": round(loan, 2),
+				"aum": round(aum, 2),
+				"fee_income": round(fee, 2),
+				"composite_yield": round(yld + rng.uniform(-0.1, 0.1), 4),
+				"products_held": products,
+				"source": "demo",
+			}
+		)
+	return rows
+
+
+def qualitative_scores(c: DemoCustomer, seed: int = 42) -> dict:
+	"""About a third of customers carry an RM's qualitative assessment."""
+	rng = random.Random(seed * 104729 + c.seq)
+	if rng.random() > 0.35:
+		return {}
+	scores = {"qual_cooperation_potential": rng.randint(2, 5)}
+	if c.profile_type == verification.CORPORATE:
+		scores["qual_industry_influence"] = rng.randint(1, 5)
+	return scores

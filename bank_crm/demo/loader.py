@@ -30,8 +30,17 @@ DEMO_PASSWORD = "Demo@Bank2026"
 CHUNK = 5_000
 
 
-def load(customers: int = 1000, seed: int = 42, chunk: int = CHUNK, today: str | None = None) -> dict:
-	"""Add ``customers`` demo customers (and the branches and staff, once). Returns counts."""
+def load(
+	customers: int = 1000,
+	seed: int = 42,
+	chunk: int = CHUNK,
+	today: str | None = None,
+	months: int = 6,
+	segment: bool = True,
+) -> dict:
+	"""Add ``customers`` demo customers (and the branches and staff, once) with ``months`` of
+	monthly financial snapshots, then run the segmentation so tiers and stages show at once.
+	Returns counts."""
 	started = time.monotonic()
 	today_date = getdate(today) if today else getdate()
 	make_branches_and_staff()
@@ -44,10 +53,14 @@ def load(customers: int = 1000, seed: int = 42, chunk: int = CHUNK, today: str |
 		batch = generator.customers(
 			min(chunk, customers - made), start=start + made, seed=seed, today=today_date
 		)
-		_write_batch(batch, groups, territory, intervals, today_date)
+		_write_batch(batch, groups, territory, intervals, today_date, months, seed)
 		made += len(batch)
 		frappe.db.commit()  # commit per chunk: a long load survives a crash with whole chunks only
 	result = {"customers": made, "seconds": round(time.monotonic() - started, 2)}
+	if segment:
+		from bank_crm.services.segmentation import run_segmentation
+
+		result["segmentation_run"] = run_segmentation("On Demand", today=today_date)
 	print(f"bank_crm demo: {result}")
 	return result
 
@@ -119,11 +132,11 @@ def _next_demo_seq() -> int:
 	return int(last[len(CUSTOMER_PREFIX) :]) + 1 if last else 1
 
 
-def _write_batch(batch, groups, territory, intervals, today: date):
+def _write_batch(batch, groups, territory, intervals, today: date, months: int = 0, seed: int = 42):
 	now = now_datetime()
 	first = reserve_series("BCP-", len(batch)) + 1
 	industries = set(frappe.get_all("Industry Type", pluck="name"))
-	customers, profiles, auth = [], [], []
+	customers, profiles, auth, snapshot_rows = [], [], [], []
 	children = {"shareholders": [], "financing_needs": [], "verification_checks": [], "consents": []}
 	for offset, c in enumerate(batch):
 		customer = f"{CUSTOMER_PREFIX}{c.seq:07d}"
@@ -145,8 +158,15 @@ def _write_batch(batch, groups, territory, intervals, today: date):
 			"reverification_due_on": state.due_on,
 			"verification_outstanding": ", ".join(state.missing) or None,
 			"currency": "CNY",
+			"relationship_since": c.onboarded_on,
+			**generator.qualitative_scores(c, seed),
 			**v,
 		}
+		for snap in generator.snapshot_history(c, months, today, seed):
+			snap["customer"] = customer
+			snap["customer_name"] = c.customer_name
+			snap["name"] = frappe.generate_hash(length=12)
+			snapshot_rows.append(snap)
 		if c.profile_type == verification.INDIVIDUAL:
 			number = v["id_number"]
 			row["id_number"] = "*" * len(number)
@@ -214,6 +234,7 @@ def _write_batch(batch, groups, territory, intervals, today: date):
 		for row in rows:
 			row["name"] = frappe.generate_hash(length=12)
 		insert_rows(child_doctypes[parentfield], rows, common)
+	insert_rows("Bank Financial Snapshot", snapshot_rows, common)
 	if auth:
 		insert_rows(
 			"__Auth",
@@ -234,6 +255,8 @@ def clear() -> dict:
 			PROFILE, filters={"customer": ("like", CUSTOMER_PREFIX + "%")}, pluck="name"
 		)
 		for chunk in _chunks(profiles, 10_000):
+			for history in ("Bank Tier History", "Bank Lifecycle History", "Bank Tier Override"):
+				frappe.db.delete(history, {"profile": ("in", chunk)})
 			for child in (
 				"Bank Shareholder",
 				"Bank Financing Need",
@@ -244,6 +267,8 @@ def clear() -> dict:
 			frappe.db.delete("__Auth", {"doctype": PROFILE, "name": ("in", chunk)})
 			frappe.db.delete(PROFILE, {"name": ("in", chunk)})
 	for chunk in _chunks(customers, 10_000):
+		if frappe.db.table_exists("Bank Financial Snapshot"):
+			frappe.db.delete("Bank Financial Snapshot", {"customer": ("in", chunk)})
 		frappe.db.delete("Customer", {"name": ("in", chunk)})
 	users = frappe.get_all("User", filters={"name": ("like", f"%@{DEMO_DOMAIN}")}, pluck="name")
 	if frappe.db.table_exists("Bank Branch"):

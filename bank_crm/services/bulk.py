@@ -24,7 +24,8 @@ def insert_rows(
 	"""Insert dict rows into ``tab<doctype>`` (or the table ``doctype`` itself when ``raw_table``).
 
 	Keys missing from a row take the column's empty value (0 for numeric fields, NULL else);
-	``common`` values apply to every row. Returns the number of rows sent.
+	``common`` values apply to every row. Returns the number of rows inserted (with
+	``ignore_duplicates``, rows whose key already existed are not counted).
 	"""
 	rows = list(rows)
 	if not rows:
@@ -49,9 +50,10 @@ def insert_rows(
 	)
 	frappe.db.sql("select 1")  # make sure the connection is open
 	cursor = frappe.db._cursor
+	inserted = 0
 	for start in range(0, len(values), chunk_size):
-		cursor.executemany(query, values[start : start + chunk_size])
-	return len(values)
+		inserted += cursor.executemany(query, values[start : start + chunk_size]) or 0
+	return inserted
 
 
 def reserve_series(prefix: str, count: int) -> int:

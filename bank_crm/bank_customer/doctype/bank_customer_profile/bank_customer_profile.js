@@ -4,6 +4,11 @@
 frappe.ui.form.on("Bank Customer Profile", {
 	refresh(frm) {
 		frm.trigger("show_indicators");
+		frm.trigger("render_breakdown");
+		if (!frm.is_new() && frappe.model.can_create("Bank Tier Override")) {
+			frm.add_custom_button(__("Request Tier Override"), () =>
+				frappe.new_doc("Bank Tier Override", { profile: frm.doc.name }), __("Create"));
+		}
 		if (!frm.is_new() && frm.doc.profile_type === "Individual" && frm.doc.id_number_masked) {
 			frm.add_custom_button(__("View Full ID Number"), () => frm.trigger("reveal_id_number"));
 		}
@@ -12,7 +17,37 @@ frappe.ui.form.on("Bank Customer Profile", {
 		}
 	},
 
+	render_breakdown(frm) {
+		const wrapper = frm.get_field("score_breakdown_html").$wrapper;
+		if (frm.is_new()) return wrapper.empty();
+		frappe.xcall("bank_crm.api.segmentation.score_breakdown", { profile: frm.doc.name }).then((b) => {
+			if (!b || !b.policy) {
+				wrapper.html(`<p class="text-muted">${__("No active tier policy yet.")}</p>`);
+				return;
+			}
+			const fmt = (v) => (v === null || v === undefined ? "" : typeof v === "number" ? format_number(v, null, 2) : frappe.utils.escape_html(String(v)));
+			let rows = "";
+			for (const p of b.parts) {
+				const label = p.kind === "risk" ? __("Risk adjustment (×{0})", [p.value]) : __(p.label);
+				rows += `<tr><td>${label}</td><td class="text-right">${p.kind === "risk" ? "" : fmt(p.value)}</td>
+					<td class="text-right">${p.normalised === null ? "" : fmt(p.normalised)}</td>
+					<td class="text-right">${p.weight === null ? "" : fmt(p.weight)}</td>
+					<td class="text-right">${fmt(p.contribution)}</td></tr>`;
+			}
+			wrapper.html(`
+				<p>${__("Policy {0} (version {1}), snapshot of {2}", [frappe.utils.escape_html(b.policy), b.policy_version, b.snapshot_date || __("none")])}</p>
+				<table class="table table-bordered table-sm">
+					<thead><tr><th>${__("Factor")}</th><th class="text-right">${__("Value")}</th><th class="text-right">${__("Normalised")}</th>
+					<th class="text-right">${__("Weight")}</th><th class="text-right">${__("Contribution")}</th></tr></thead>
+					<tbody>${rows}</tbody>
+					<tfoot><tr><th colspan="4">${__("Score")}</th><th class="text-right">${fmt(b.score)}</th></tr></tfoot>
+				</table>`);
+		});
+	},
+
 	show_indicators(frm) {
+		if (frm.doc.tier) frm.dashboard.add_indicator(__("Tier: {0}", [__(frm.doc.tier)]), "blue");
+		if (frm.doc.lifecycle_stage) frm.dashboard.add_indicator(__("Lifecycle: {0}", [__(frm.doc.lifecycle_stage)]), frm.doc.lifecycle_stage === "Churn Risk" ? "red" : "purple");
 		const colours = { Verified: "green", "In Progress": "orange", Unverified: "grey", Failed: "red", Lapsed: "red" };
 		if (frm.doc.verification_status) {
 			frm.dashboard.add_indicator(

@@ -14,11 +14,26 @@ from bank_crm.services.verification import interval_years
 from bank_crm.validation import DuplicateProfileError, throw_field_error
 
 INDIVIDUAL, CORPORATE = verification.INDIVIDUAL, verification.CORPORATE
+# Set by the segmentation engine only: a save by a user (desk or REST) cannot change them.
+ENGINE_FIELDS = (
+	"value_score",
+	"tier",
+	"tier_below_runs",
+	"tier_override",
+	"score_policy",
+	"score_snapshot_date",
+	"scored_on",
+	"lifecycle_stage",
+	"lifecycle_reason",
+)
+QUALITATIVE_FIELDS = ("qual_industry_influence", "qual_cooperation_potential", "qual_risk_rating")
+MAX_OVERRIDE_DAYS = 366
 
 
 class BankCustomerProfile(Document):
 	def validate(self):
 		try:
+			self.protect_engine_fields()
 			self.set_defaults()
 			self.validate_customer()
 			self.validate_relationship_manager()
@@ -30,12 +45,15 @@ class BankCustomerProfile(Document):
 			self.validate_verification_checks()
 			self.update_verification_status()
 			self.validate_consents()
+			self.validate_qualitative_scores()
+			self.apply_lifecycle_override()
 			self.clear_empty_unique_fields()
 		except CoreValidationError as err:
 			throw_field_error(self, err)
 
 	def on_update(self):
 		self.sync_customer()
+		self.record_lifecycle_override()
 
 	def on_trash(self):
 		frappe.db.set_value(
@@ -45,8 +63,20 @@ class BankCustomerProfile(Document):
 			update_modified=False,
 		)
 
+	# -- engine fields --------------------------------------------------------------------
+	def protect_engine_fields(self):
+		if self.flags.from_segmentation_engine:
+			return
+		before = None if self.is_new() else self.get_doc_before_save()
+		for fieldname in ENGINE_FIELDS:
+			self.set(fieldname, before.get(fieldname) if before else None)
+		if before is None:
+			self.tier_below_runs = 0
+
 	# -- defaults -------------------------------------------------------------------------
 	def set_defaults(self):
+		if not self.relationship_since:
+			self.relationship_since = getdate()
 		if self.is_new() and self.customer:
 			customer_type = frappe.db.get_value("Customer", self.customer, "customer_type")
 			if not self.profile_type:
@@ -227,6 +257,48 @@ class BankCustomerProfile(Document):
 				{r.name: _consent_values(r) for r in before.consents},
 				{r.name: _consent_values(r) for r in self.consents if r.name},
 			)
+
+	# -- value and lifecycle --------------------------------------------------------------
+	def validate_qualitative_scores(self):
+		for fieldname in QUALITATIVE_FIELDS:
+			value = self.get(fieldname)
+			if value and not 1 <= int(value) <= 5:
+				raise CoreValidationError(fieldname, "must be a score from 1 to 5")
+
+	def apply_lifecycle_override(self):
+		"""An RM's stage override: with a reason and an expiry within a year; it shows at once."""
+		if not self.lifecycle_override_stage:
+			self.lifecycle_override_reason = self.lifecycle_override_until = None
+			return
+		if not (self.lifecycle_override_reason or "").strip():
+			raise CoreValidationError("lifecycle_override_reason", "is required when the stage is overridden")
+		if not self.lifecycle_override_until:
+			raise CoreValidationError("lifecycle_override_until", "is required when the stage is overridden")
+		until = getdate(self.lifecycle_override_until)
+		if until < getdate():
+			raise CoreValidationError("lifecycle_override_until", "cannot be in the past")
+		if (until - getdate()).days > MAX_OVERRIDE_DAYS:
+			raise CoreValidationError("lifecycle_override_until", "an override may last at most one year")
+		self.lifecycle_stage = self.lifecycle_override_stage
+		self.lifecycle_reason = f"RM override until {until}"
+
+	def record_lifecycle_override(self):
+		before = self.get_doc_before_save()
+		old_stage = before.lifecycle_stage if before else None
+		if not self.lifecycle_override_stage or old_stage == self.lifecycle_stage:
+			return
+		frappe.get_doc(
+			{
+				"doctype": "Bank Lifecycle History",
+				"profile": self.name,
+				"change_date": getdate(),
+				"from_stage": old_stage,
+				"to_stage": self.lifecycle_stage,
+				"reason": (self.lifecycle_override_reason or "")[:140],
+				"is_override": 1,
+				"changed_by": frappe.session.user,
+			}
+		).insert(ignore_permissions=True)
 
 	# -- housekeeping ---------------------------------------------------------------------
 	def clear_empty_unique_fields(self):

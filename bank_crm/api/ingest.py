@@ -1,0 +1,37 @@
+"""Bulk ingestion endpoints for the bank's core systems.
+
+    POST /api/method/bank_crm.api.ingest.snapshots
+    Authorization: token <api key>:<api secret>      (a user with the Bank CRM Integration role)
+    Content-Type: application/json
+
+    {"rows": [{"customer": "CUST-0001", "as_of_date": "2026-11-27", "deposit_balance": 120000.5,
+               "loan_balance": 0, "aum": 300000, "fee_income": 150, "composite_yield": 2.35,
+               "products_held": 3, "source": "core-banking"}, ...],
+     "replace": false}
+
+The answer counts what happened to every row; ``errors`` lists each refused row's index,
+field and reason (in the caller's language). Sending the same batch again stores nothing new.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import cint
+
+from bank_crm.services.ingestion import MAX_ROWS, SNAPSHOT, ingest_snapshots
+
+
+@frappe.whitelist(methods=["POST"])
+def snapshots(rows=None, replace=False) -> dict:
+	if not frappe.has_permission(SNAPSHOT, "create"):
+		frappe.throw(_("You may not load financial snapshots."), frappe.PermissionError)
+	if isinstance(rows, str):
+		rows = frappe.parse_json(rows)
+	if not isinstance(rows, list):
+		frappe.throw(_("rows: send a JSON array of snapshot objects"))
+	if len(rows) > MAX_ROWS:
+		frappe.throw(_("rows: at most {0} rows per call, not {1}").format(MAX_ROWS, len(rows)))
+	result = ingest_snapshots(rows, replace=bool(cint(replace)))
+	result["errors"] = [
+		{"index": e.index, "field": e.field, "reason": _(e.reason).format(*e.args)} for e in result["errors"]
+	]
+	return result

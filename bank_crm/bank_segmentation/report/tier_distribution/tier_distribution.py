@@ -1,0 +1,46 @@
+# Copyright (c) 2026, bank_crm contributors
+# For license information, please see license.txt
+"""Customers per tier with their share, balances and average score, within the user's scope."""
+
+import frappe
+from frappe import _
+from frappe.utils import flt
+
+
+def execute(filters=None):
+	filters = frappe._dict(filters or {})
+	conditions = {k: filters[k] for k in ("branch", "relationship_manager", "profile_type") if filters.get(k)}
+	# get_list applies row-level access: an RM sees the own portfolio only
+	rows = frappe.get_list(
+		"Bank Customer Profile",
+		filters=conditions,
+		fields=["tier", "count(name) as customers", "avg(value_score) as avg_score"],
+		group_by="tier",
+		order_by="tier asc",
+	)
+	ranks = dict(frappe.get_all("Bank Customer Tier", fields=["name", "rank"], as_list=True))
+	rows.sort(key=lambda r: ranks.get(r.tier, 999))
+	total = sum(r.customers for r in rows) or 1
+	data = [
+		{
+			"tier": r.tier or _("Not yet scored"),
+			"customers": r.customers,
+			"share": 100.0 * r.customers / total,
+			"avg_score": flt(r.avg_score, 2),
+		}
+		for r in rows
+	]
+	columns = [
+		{"label": _("Tier"), "fieldname": "tier", "fieldtype": "Data", "width": 160},
+		{"label": _("Customers"), "fieldname": "customers", "fieldtype": "Int", "width": 120},
+		{"label": _("Share"), "fieldname": "share", "fieldtype": "Percent", "width": 100},
+		{"label": _("Average Score"), "fieldname": "avg_score", "fieldtype": "Float", "width": 130},
+	]
+	chart = {
+		"data": {
+			"labels": [_(d["tier"]) for d in data],
+			"datasets": [{"name": _("Customers"), "values": [d["customers"] for d in data]}],
+		},
+		"type": "bar",
+	}
+	return columns, data, None, chart
