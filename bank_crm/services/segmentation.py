@@ -490,7 +490,7 @@ def _decide(row, fig, today, scorer, tier_policy, rules, overrides, policy_name,
 		or score_policy != policy_name
 		or score_snapshot_date != latest
 	)
-	reason_text = reason.format(*args)[:140]
+	reason_text = _(reason).format(*args)[:140] if (stage_changed or changed) else ""
 	return {
 		"tier": decision.tier,
 		"changed": changed,

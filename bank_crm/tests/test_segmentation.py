@@ -187,6 +187,7 @@ class TestSegmentationRun(SegmentationCase):
 
 	def test_rm_lifecycle_override_needs_reason_and_expiry_and_wins(self):
 		_, profile = self.customer(deposit=500_000, products=3)
+
 		def attempt(**values):
 			doc = frappe.get_doc(PROFILE, profile)
 			doc.update({"lifecycle_override_stage": "Mature", **values})
@@ -195,8 +196,13 @@ class TestSegmentationRun(SegmentationCase):
 		with self.assertRaises(frappe.ValidationError):
 			attempt()  # no reason, no expiry
 		with self.assertRaises(frappe.ValidationError):
-			attempt(lifecycle_override_reason="签约代发工资", lifecycle_override_until=add_days(getdate(), 400))
-		attempt(lifecycle_override_reason="签约代发工资，关系即将深化", lifecycle_override_until=add_days(getdate(), 30))
+			attempt(
+				lifecycle_override_reason="签约代发工资", lifecycle_override_until=add_days(getdate(), 400)
+			)
+		attempt(
+			lifecycle_override_reason="签约代发工资，关系即将深化",
+			lifecycle_override_until=add_days(getdate(), 30),
+		)
 		frappe.db.commit()
 		self.assertEqual(self.state(profile).lifecycle_stage, "Mature")
 		self.assertTrue(frappe.db.exists("Bank Lifecycle History", {"profile": profile, "is_override": 1}))

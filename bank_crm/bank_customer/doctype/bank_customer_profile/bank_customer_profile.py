@@ -280,7 +280,7 @@ class BankCustomerProfile(Document):
 		if (until - getdate()).days > MAX_OVERRIDE_DAYS:
 			raise CoreValidationError("lifecycle_override_until", "an override may last at most one year")
 		self.lifecycle_stage = self.lifecycle_override_stage
-		self.lifecycle_reason = f"RM override until {until}"
+		self.lifecycle_reason = _("RM override until {0}").format(until)
 
 	def record_lifecycle_override(self):
 		before = self.get_doc_before_save()
