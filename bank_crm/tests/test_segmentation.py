@@ -61,6 +61,7 @@ class SegmentationCase(FrappeTestCase):
 		)
 		cls.created = {"customers": [], "profiles": []}
 		cls.policy = segmentation.active_policy()
+		cls.started = frappe.utils.now_datetime()
 		frappe.db.commit()
 
 	@classmethod
@@ -79,6 +80,7 @@ class SegmentationCase(FrappeTestCase):
 			frappe.db.delete("Bank Financial Snapshot", {"customer": ("in", cls.created["customers"])})
 			frappe.db.delete("Customer", {"name": ("in", cls.created["customers"])})
 		frappe.db.delete("Bank Segmentation Run", {"run_date": TODAY})
+		frappe.db.delete("Bank Segmentation Run", {"creation": (">=", cls.started)})
 		frappe.db.delete(POLICY, {"status": "Draft", "policy_name": ("like", "Test %")})
 		frappe.db.commit()
 		super().tearDownClass()

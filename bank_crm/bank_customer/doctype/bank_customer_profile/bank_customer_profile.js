@@ -38,9 +38,9 @@ frappe.ui.form.on("Bank Customer Profile", {
 				<p>${__("Policy {0} (version {1}), snapshot of {2}", [frappe.utils.escape_html(b.policy), b.policy_version, b.snapshot_date || __("none")])}</p>
 				<table class="table table-bordered table-sm">
 					<thead><tr><th>${__("Factor")}</th><th class="text-right">${__("Value")}</th><th class="text-right">${__("Normalised")}</th>
-					<th class="text-right">${__("Weight")}</th><th class="text-right">${__("Contribution")}</th></tr></thead>
+					<th class="text-right">${__("Factor Weight")}</th><th class="text-right">${__("Contribution")}</th></tr></thead>
 					<tbody>${rows}</tbody>
-					<tfoot><tr><th colspan="4">${__("Score")}</th><th class="text-right">${fmt(b.score)}</th></tr></tfoot>
+					<tfoot><tr><th colspan="4">${__("Total Score")}</th><th class="text-right">${fmt(b.score)}</th></tr></tfoot>
 				</table>`);
 		});
 	},
