@@ -165,7 +165,7 @@ def inp(**kw):
 		({"has_snapshot": False}, lifecycle.PROSPECT),
 		({"products_held": 0}, lifecycle.PROSPECT),
 		({"tenure_days": 30}, lifecycle.NEW),
-		({"total_balance": 50, "days_since_active": 400}, lifecycle.DORMANT),
+		({"total_balance": 50, "year_ago_total_balance": 20}, lifecycle.DORMANT),
 		({"previous_total_balance": 200_000}, lifecycle.CHURN_RISK),
 		({"previous_products_held": 4}, lifecycle.CHURN_RISK),
 		({"products_held": 4, "fee_income": 5000}, lifecycle.MATURE),
@@ -179,11 +179,9 @@ def test_lifecycle_rules(kwargs, stage):
 
 
 def test_recent_activity_is_not_dormant_and_loans_keep_customers_alive():
-	assert lifecycle.decide_stage(R, inp(total_balance=50, days_since_active=20)).stage != lifecycle.DORMANT
-	assert (
-		lifecycle.decide_stage(R, inp(total_balance=0, loan_balance=1e5, days_since_active=900)).stage
-		!= lifecycle.DORMANT
-	)
+	assert lifecycle.decide_stage(R, inp(total_balance=50, year_ago_total_balance=20_000)).stage != lifecycle.DORMANT
+	assert lifecycle.decide_stage(R, inp(total_balance=0, loan_balance=1e5)).stage != lifecycle.DORMANT
+	assert lifecycle.decide_stage(R, inp(total_balance=50, tenure_days=300)).stage != lifecycle.DORMANT
 
 
 def test_lifecycle_override_needs_an_unexpired_date():

@@ -5,8 +5,8 @@ snapshots, checked in this order (the first that applies wins):
 
 1. Prospect — no financial snapshot yet, or no product held.
 2. New — a customer for fewer than ``new_days`` days.
-3. Dormant — total balance (deposits + AUM) below ``dormant_balance``, no loan, and no
-   snapshot with a balance above it for ``dormant_days``.
+3. Dormant — total balance (deposits + AUM) below ``dormant_balance`` and no loan, now and
+   in the snapshot about ``dormant_days`` earlier (a customer for at least that long).
 4. Churn Risk — total balance fell by ``churn_drop_pct`` % or more against the snapshot about
    ``trend_days`` days earlier, or product depth fell.
 5. Mature — a customer for ``mature_years`` years or more, holding ``mature_products``
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 PROSPECT, NEW, STABLE, MATURE, CHURN_RISK, DORMANT = (
 	"Prospect",
@@ -45,7 +46,7 @@ class LifecycleRules:
 	dormant_days: int = 365
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LifecycleInput:
 	tenure_days: int
 	has_snapshot: bool
@@ -55,11 +56,10 @@ class LifecycleInput:
 	loan_balance: float = 0.0
 	previous_total_balance: float | None = None  # the snapshot about trend_days earlier
 	previous_products_held: int | None = None
-	days_since_active: int | None = None  # since the last snapshot with a balance above the dormant line
+	year_ago_total_balance: float | None = None  # the snapshot about dormant_days earlier
 
 
-@dataclass(frozen=True)
-class StageDecision:
+class StageDecision(NamedTuple):
 	stage: str
 	reason: str  # English template with {0} placeholders
 	args: tuple = ()
@@ -75,7 +75,8 @@ def decide_stage(rules: LifecycleRules, x: LifecycleInput) -> StageDecision:
 	if (
 		x.total_balance < rules.dormant_balance
 		and x.loan_balance <= 0
-		and (x.days_since_active is None or x.days_since_active >= rules.dormant_days)
+		and x.tenure_days >= rules.dormant_days
+		and (x.year_ago_total_balance is None or x.year_ago_total_balance < rules.dormant_balance)
 	):
 		return StageDecision(
 			DORMANT,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bank_crm.core.errors import CoreValidationError
 
@@ -89,8 +90,7 @@ def validate_tiers(tiers: tuple[TierRule, ...], margin: float, runs: int) -> Non
 		raise CoreValidationError("downgrade_runs", "must be at least 1")
 
 
-@dataclass(frozen=True)
-class TierDecision:
+class TierDecision(NamedTuple):
 	tier: str
 	below_runs: int
 	reason: str | None  # None when the tier did not change

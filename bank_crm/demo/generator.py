@@ -136,11 +136,27 @@ def resident_id(division: str, born: date, seq: int, male: bool) -> str:
 
 
 def credit_code(division: str, seq: int, rng: random.Random) -> str:
-	"""A valid unified social credit code for a company registered in ``division``."""
+	"""A valid unified social credit code for a company registered in ``division``; distinct
+	``seq`` numbers give distinct codes."""
 	alphabet = identity.USCC_ALPHABET
-	org = "".join(rng.choice(alphabet) for _ in range(5)) + f"{seq % 10000:04d}"
+	digits, n = [], seq
+	for _ in range(7):
+		n, r = divmod(n, len(alphabet))
+		digits.append(alphabet[r])
+	org = "".join(rng.choice(alphabet) for _ in range(2)) + "".join(reversed(digits))
 	first17 = "91" + division + org
 	return first17 + identity.uscc_check_character(first17)
+
+
+# Birth date and sequence number come from a bijection of the customer number, so that
+# resident ID numbers never repeat (up to 10.5 million customers per region).
+_BIRTH_DAYS = 21_000
+_ID_SPACE = _BIRTH_DAYS * 500
+
+
+def birth_and_sequence(seq: int, today: date) -> tuple[date, int]:
+	k = (seq * 7919) % _ID_SPACE
+	return today - timedelta(days=20 * 365 + k // 500), k % 500
 
 
 def customers(count: int, start: int = 1, seed: int = 42, today: date | None = None) -> list[DemoCustomer]:
@@ -168,8 +184,8 @@ def customers(count: int, start: int = 1, seed: int = 42, today: date | None = N
 def _individual(seq, rng, rm, division, onboarded, risk_level, today) -> DemoCustomer:
 	male = rng.random() < 0.5
 	name = _person_name(rng, "M" if male else "F")
-	born = today - timedelta(days=rng.randint(20 * 365, 78 * 365))
-	number = resident_id(division, born, seq, male)
+	born, sequence = birth_and_sequence(seq, today)
+	number = resident_id(division, born, sequence, male)
 	assessed = today - timedelta(days=rng.randint(0, 540)) if rng.random() < 0.85 else None
 	values = {
 		"legal_name": name,
@@ -223,7 +239,11 @@ def _company(seq, rng, rm, division, city, onboarded, risk_level, today) -> Demo
 	)
 	remaining = 100.0
 	for i in range(rng.randint(1, 4)):
-		pct = remaining if i == 3 else round(rng.uniform(5, remaining * 0.8), 2)
+		pct = (
+			remaining
+			if i == 3
+			else min(remaining, round(rng.uniform(min(5.0, remaining / 2), remaining * 0.8), 2))
+		)
 		remaining = round(remaining - pct, 2)
 		c.shareholders.append(
 			{

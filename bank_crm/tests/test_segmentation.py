@@ -230,15 +230,32 @@ class TestSegmentationRun(SegmentationCase):
 			frappe.flags.bank_crm_crash_after_batches = 0
 		frappe.db.rollback()
 		crashed = frappe.get_all(
-			"Bank Segmentation Run", {"run_date": TODAY, "status": "Running"}, ["name", "checkpoint"]
+			"Bank Segmentation Run", {"run_date": TODAY, "status": "Running"}, pluck="name"
 		)
 		self.assertEqual(len(crashed), 1)
-		self.assertTrue(crashed[0].checkpoint)
+		shard = frappe.get_all(
+			"Bank Segmentation Run Shard", {"parent": crashed[0]}, ["status", "checkpoint", "scanned"]
+		)[0]
+		self.assertEqual(shard.status, "Running")
+		self.assertTrue(shard.checkpoint)
+		self.assertEqual(shard.scanned, 2)
 		resumed = self.segment(batch_size=2)
-		self.assertEqual(resumed.name, crashed[0].name, "the next call continues the interrupted run")
+		self.assertEqual(resumed.name, crashed[0], "the next call continues the interrupted run")
 		self.assertEqual(resumed.status, "Completed")
 		for profile in profiles:
 			self.assertTrue(self.state(profile).tier)
+			self.assertEqual(frappe.db.count("Bank Tier History", {"profile": profile}), 1)
+
+	def test_shards_split_the_work_and_add_up(self):
+		profiles = [self.customer(deposit=50_000 * i, products=2)[1] for i in range(1, 5)]
+		name = segmentation.run_segmentation("On Demand", today=TODAY, shards=2, batch_size=3)
+		frappe.db.rollback()
+		run = frappe.get_doc("Bank Segmentation Run", name)
+		self.assertEqual(len(run.shards), 2)
+		self.assertTrue(all(s.status == "Completed" for s in run.shards))
+		self.assertEqual(run.scanned, sum(s.scanned for s in run.shards))
+		self.assertEqual(run.scanned, frappe.db.count(PROFILE))
+		for profile in profiles:
 			self.assertEqual(frappe.db.count("Bank Tier History", {"profile": profile}), 1)
 
 	def test_a_second_run_does_not_start_while_one_holds_the_lock(self):

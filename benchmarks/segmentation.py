@@ -1,0 +1,280 @@
+"""Benchmark: nightly segmentation and snapshot ingestion at bank scale.
+
+Run from the bench's ``sites`` folder with the bench's Python, against a site made for it
+(bank_crm installed, nothing else of value in it: the script loads and changes data):
+
+    cd ~/frappe-bench/sites
+    ../env/bin/python ../apps/bank_crm/benchmarks/segmentation.py --site bench.localhost \
+        --customers 1000000 --load
+
+Steps, each printed as a table row (README, "Benchmarks"):
+
+1. ``--load``: the demo generator loads N customers with profiles and two monthly snapshots.
+2. Segmentation run 1 (every customer new: all written), run 2 (nothing changed: nothing
+   written), then 1 % of customers get a lower latest balance and run 3 writes only those.
+   Each run is a separate process so that its peak memory (ru_maxrss) is its own.
+3. Snapshot ingestion through the REST endpoint: gunicorn on 127.0.0.1, batches of 10,000
+   rows POSTed as JSON by an API-key user with the Bank CRM Integration role; then the same
+   batches again (all unchanged). Data Import on a sample of the same kind of rows.
+4. The naive approach: load and save each profile document, on a 10,000-customer sample.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+
+
+def connect(site):
+	import frappe
+
+	frappe.init(site=site, sites_path=".")
+	frappe.connect()
+	frappe.set_user("Administrator")
+	return frappe
+
+
+def peak_mib() -> float:
+	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- sub-commands that run in their own process -------------------------------------------
+def cmd_segment(site, today):
+	frappe = connect(site)
+	from bank_crm.services.segmentation import run_segmentation
+
+	started = time.perf_counter()
+	name = run_segmentation("On Demand", today=today)
+	seconds = time.perf_counter() - started
+	run = frappe.db.get_value(
+		"Bank Segmentation Run", name, ["scanned", "changed", "tier_changes", "lifecycle_changes", "errors"], as_dict=True
+	)
+	print(json.dumps({"seconds": round(seconds, 2), "peak_mib": round(peak_mib()), **run}))
+
+
+def cmd_naive(site, sample):
+	"""Score and tier like the job, but load and save each document: the ORM way."""
+	frappe = connect(site)
+	from bank_crm.services import segmentation
+
+	frappe.db.MAX_WRITES_PER_TRANSACTION = 10**9
+	names = frappe.get_all("Bank Customer Profile", pluck="name", order_by="name", limit=sample)
+	started = time.perf_counter()
+	for i, name in enumerate(names):
+		doc = frappe.get_doc("Bank Customer Profile", name)
+		doc.flags.from_segmentation_engine = True
+		doc.value_score = (doc.value_score or 0) + 0.01  # a change, so that save writes
+		doc.tier_below_runs = doc.tier_below_runs or 0
+		doc.save(ignore_permissions=True)
+		if i % 1000 == 999:
+			print(f"  naive: {i + 1} saved, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+	seconds = time.perf_counter() - started
+	frappe.db.rollback()
+	print(json.dumps({"seconds": round(seconds, 2), "rows": len(names), "peak_mib": round(peak_mib())}))
+	assert segmentation  # imported for the same code paths as the job
+
+
+# -- orchestration --------------------------------------------------------------------------
+def sub(args, *extra) -> dict:
+	out = subprocess.run(
+		[sys.executable, str(HERE), "--site", args.site, *extra], capture_output=True, text=True, check=False
+	)
+	if out.returncode != 0:
+		print(out.stdout, out.stderr, file=sys.stderr)
+		raise SystemExit(f"step {extra} failed")
+	return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def load(args):
+	frappe = connect(args.site)
+	from bank_crm.demo.loader import load as demo_load
+
+	existing = frappe.db.count("Bank Customer Profile")
+	if existing >= args.customers:
+		print(f"site already has {existing} profiles; not loading")
+		return None
+	started = time.perf_counter()
+	result = demo_load(customers=args.customers - existing, months=2, segment=False, chunk=10_000)
+	seconds = time.perf_counter() - started
+	frappe.destroy()
+	return {"seconds": round(seconds, 1), **result}
+
+
+def change_one_percent(args) -> int:
+	"""Lower the latest balance of every 100th customer (by name), as a bad month would."""
+	frappe = connect(args.site)
+	latest = frappe.db.sql("select max(as_of_date) from `tabBank Financial Snapshot`")[0][0]
+	frappe.db.sql(
+		"""update `tabBank Financial Snapshot` s
+		join `tabBank Customer Profile` p on p.customer = s.customer and mod(crc32(p.name), 100) = 0
+		set s.deposit_balance = s.deposit_balance * 0.2, s.aum = s.aum * 0.2
+		where s.as_of_date = %s""",
+		(latest,),
+	)
+	changed = frappe.db.sql("select row_count()")[0][0]
+	frappe.db.commit()
+	frappe.destroy()
+	return changed
+
+
+def ingestion(args) -> dict:
+	"""POST batches to the endpoint over HTTP; then the same batches again."""
+	import requests
+
+	frappe = connect(args.site)
+	from bank_crm.tests.factories import api_token, make_user
+
+	user = make_user("bench-integration", ["Bank CRM Integration"])
+	token = api_token(user)
+	customers = frappe.get_all("Customer", filters={"name": ("like", "DEMO-C-%")}, pluck="name", limit=args.ingest_rows)
+	as_of = str(frappe.utils.getdate())
+	frappe.db.sql("delete from `tabBank Financial Snapshot` where as_of_date = %s", as_of)
+	frappe.db.commit()
+	rows = [
+		{
+			"customer": c,
+			"as_of_date": as_of,
+			"deposit_balance": 1000.0 + i % 997,
+			"loan_balance": 0,
+			"aum": 5000.0 + i % 991,
+			"fee_income": 12.5,
+			"composite_yield": 2.1,
+			"products_held": 2,
+			"source": "benchmark",
+		}
+		for i, c in enumerate(customers)
+	]
+	frappe.destroy()
+	port = args.port
+	server = subprocess.Popen(
+		[
+			str(Path(sys.executable).parent / "gunicorn"),
+			"-b",
+			f"127.0.0.1:{port}",
+			"-w",
+			"2",
+			"-t",
+			"600",
+			"frappe.app:application",
+			"--preload",
+		],
+		stdout=subprocess.DEVNULL,
+		stderr=subprocess.DEVNULL,
+	)
+	try:
+		session = requests.Session()
+		headers = {"Authorization": token, "Host": args.site, "Content-Type": "application/json"}
+		url = f"http://127.0.0.1:{port}/api/method/bank_crm.api.ingest.snapshots"
+		for _ in range(60):
+			try:
+				session.get(f"http://127.0.0.1:{port}/api/method/ping", headers={"Host": args.site}, timeout=2)
+				break
+			except requests.ConnectionError:
+				time.sleep(1)
+		results = {}
+		for label in ("first", "resend"):
+			counts = {"inserted": 0, "unchanged": 0, "rejected": 0}
+			started = time.perf_counter()
+			for start in range(0, len(rows), args.batch):
+				body = json.dumps({"rows": rows[start : start + args.batch]})
+				response = session.post(url, data=body, headers=headers, timeout=600)
+				response.raise_for_status()
+				message = response.json()["message"]
+				for key in counts:
+					counts[key] += message[key]
+			seconds = time.perf_counter() - started
+			results[label] = {"rows": len(rows), "seconds": round(seconds, 2), "rows_per_s": round(len(rows) / seconds), **counts}
+		return results
+	finally:
+		server.terminate()
+		server.wait(timeout=30)
+
+
+def data_import(args) -> dict:
+	"""Frappe's Data Import (insert) on rows of the same shape, for comparison."""
+	frappe = connect(args.site)
+	from frappe.core.doctype.data_import.data_import import import_file
+
+	customers = frappe.get_all(
+		"Customer", filters={"name": ("like", "DEMO-C-%")}, pluck="name", limit=args.import_rows, order_by="name desc"
+	)
+	as_of = "2020-01-31"
+	frappe.db.sql("delete from `tabBank Financial Snapshot` where as_of_date = %s", as_of)
+	frappe.db.commit()
+	header = "Customer,As Of,Deposit Balance,Loan Balance,Wealth / AUM,Fee Income (Period),Composite Yield (%),Products Held\n"
+	with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as fh:
+		fh.write(header)
+		for c in customers:
+			fh.write(f"{c},{as_of},1000,0,5000,12.5,2.1,2\n")
+		path = fh.name
+	started = time.perf_counter()
+	import_file("Bank Financial Snapshot", path, "Insert", console=True)
+	seconds = time.perf_counter() - started
+	stored = frappe.db.count("Bank Financial Snapshot", {"as_of_date": as_of})
+	frappe.db.commit()
+	os.unlink(path)
+	return {"rows": len(customers), "stored": stored, "seconds": round(seconds, 2), "rows_per_s": round(len(customers) / seconds)}
+
+
+def main():
+	parser = argparse.ArgumentParser()
+	parser.add_argument("--site", required=True)
+	parser.add_argument("--customers", type=int, default=1_000_000)
+	parser.add_argument("--load", action="store_true")
+	parser.add_argument("--ingest-rows", type=int, default=200_000)
+	parser.add_argument("--batch", type=int, default=10_000)
+	parser.add_argument("--import-rows", type=int, default=2_000)
+	parser.add_argument("--naive-sample", type=int, default=10_000)
+	parser.add_argument("--port", type=int, default=8765)
+	parser.add_argument("--skip", default="", help="comma-separated: segmentation,ingestion,import,naive")
+	parser.add_argument("--step", help=argparse.SUPPRESS)
+	parser.add_argument("--today", help=argparse.SUPPRESS)
+	args = parser.parse_args()
+
+	if args.step == "segment":
+		return cmd_segment(args.site, args.today)
+	if args.step == "naive":
+		return cmd_naive(args.site, args.naive_sample)
+
+	skip = set(filter(None, args.skip.split(",")))
+	report = {"machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"}
+	if args.load:
+		report["load"] = load(args)
+		print("load:", report["load"], flush=True)
+	if "segmentation" not in skip:
+		import datetime
+
+		today = str(datetime.date.today())
+		report["run_1_all_new"] = sub(args, "--step", "segment", "--today", today)
+		print("run 1:", report["run_1_all_new"], flush=True)
+		report["run_2_unchanged"] = sub(args, "--step", "segment", "--today", today)
+		print("run 2:", report["run_2_unchanged"], flush=True)
+		report["changed_snapshots"] = change_one_percent(args)
+		report["run_3_one_percent"] = sub(args, "--step", "segment", "--today", today)
+		print("run 3:", report["changed_snapshots"], report["run_3_one_percent"], flush=True)
+	if "ingestion" not in skip:
+		report["ingestion_rest"] = ingestion(args)
+		print("ingestion:", report["ingestion_rest"], flush=True)
+	if "import" not in skip:
+		report["data_import"] = data_import(args)
+		print("data import:", report["data_import"], flush=True)
+	if "naive" not in skip:
+		report["naive_save_loop"] = sub(args, "--step", "naive", "--naive-sample", str(args.naive_sample))
+		per_doc = report["naive_save_loop"]["seconds"] / max(report["naive_save_loop"]["rows"], 1)
+		set_based = report.get("run_1_all_new", {}).get("seconds")
+		if set_based:
+			per_customer = set_based / max(report["run_1_all_new"]["scanned"], 1)
+			report["naive_vs_set_based_ratio"] = round(per_doc / per_customer)
+		print("naive:", report["naive_save_loop"], flush=True)
+	print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+	main()
