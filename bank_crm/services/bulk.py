@@ -5,9 +5,24 @@ batches when VALUES holds only placeholders): about 3× faster than ``frappe.db.
 which builds every chunk with PyPika, and thousands of times faster than a save per row.
 """
 
-from collections.abc import Iterable, Mapping
+import datetime
+import decimal
+from collections.abc import Iterable, Mapping, Sequence
 
 import frappe
+
+# MariaDB string-literal escapes (what PyMySQL's escape_string does, in one str.translate)
+_ESCAPES = {
+	0: "\\0",
+	ord("\\"): "\\\\",
+	ord("\n"): "\\n",
+	ord("\r"): "\\r",
+	0x1A: "\\Z",
+	ord('"'): '\\"',
+	ord("'"): "\\'",
+}
+_NO_BACKSLASH_ESCAPES = {ord("'"): "''"}
+
 
 NUMERIC_TYPES = {"Int", "Check", "Float", "Currency", "Percent", "Rating", "Duration"}
 
@@ -45,15 +60,46 @@ def insert_rows(
 				empty[column] = 0
 	values = [tuple(row.get(c, common.get(c, empty[c])) for c in columns) for row in rows]
 	verb = "insert ignore" if ignore_duplicates else "insert"
-	query = "{} into `{}` ({}) values ({})".format(
-		verb, table, ", ".join(f"`{c}`" for c in columns), ", ".join(["%s"] * len(columns))
-	)
-	frappe.db.sql("select 1")  # make sure the connection is open
+	head = "{} into `{}` ({}) values ".format(verb, table, ", ".join(f"`{c}`" for c in columns))
+	return execute_values(head, values, chunk_size=min(chunk_size, 5_000))
+
+
+def execute_values(head: str, values: Sequence[Sequence], chunk_size: int = 5_000, tail: str = "") -> int:
+	"""Run ``head + (v1), (v2), … + tail`` in chunks; returns the rows affected.
+
+	The VALUES text is built here: PyMySQL's own per-value escaping walks several Python
+	calls for every value and costs more than the database's work on a wide batch.
+	"""
+	mode = frappe.db.sql("select @@session.sql_mode")[0][0] or ""
+	table = _NO_BACKSLASH_ESCAPES if "NO_BACKSLASH_ESCAPES" in mode else _ESCAPES
 	cursor = frappe.db._cursor
-	inserted = 0
+	affected = 0
 	for start in range(0, len(values), chunk_size):
-		inserted += cursor.executemany(query, values[start : start + chunk_size]) or 0
-	return inserted
+		chunk = values[start : start + chunk_size]
+		sql = head + ",".join("(" + ",".join([literal(v, table) for v in row]) + ")" for row in chunk) + tail
+		affected += cursor.execute(sql) or 0
+	return affected
+
+
+def literal(value, escapes=_ESCAPES) -> str:
+	"""A MariaDB literal for a Python value (strings escaped like PyMySQL's escape_string)."""
+	if value is None:
+		return "NULL"
+	if isinstance(value, str):
+		return "'" + value.translate(escapes) + "'"
+	if isinstance(value, bool):
+		return "1" if value else "0"
+	if isinstance(value, int | decimal.Decimal):
+		return str(value)
+	if isinstance(value, float):
+		if value != value or value in (float("inf"), float("-inf")):
+			raise ValueError("not a finite number")
+		return repr(value)
+	if isinstance(value, datetime.datetime):
+		return "'" + value.isoformat(sep=" ") + "'"
+	if isinstance(value, datetime.date):
+		return "'" + value.isoformat() + "'"
+	return "'" + str(value).translate(escapes) + "'"
 
 
 def reserve_series(prefix: str, count: int) -> int:

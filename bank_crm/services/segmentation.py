@@ -26,7 +26,7 @@ from frappe import _
 from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
 
 from bank_crm.core import lifecycle, scoring, tiering
-from bank_crm.services.bulk import insert_rows
+from bank_crm.services.bulk import execute_values, insert_rows
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Bank Financial Snapshot"
@@ -673,10 +673,7 @@ def _write(changes, tier_rows, stage_rows, run_name, today):
 		return
 	cursor = frappe.db._cursor
 	cursor.execute(f"delete from `{TMP}`")
-	cursor.executemany(
-		f"insert into `{TMP}` values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-		[(*c[:9], c[9]) for c in changes],
-	)
+	execute_values(f"insert into `{TMP}` values ", changes)
 	cursor.execute(
 		f"""update `tabBank Customer Profile` p join `{TMP}` t on t.name = p.name
 		set p.value_score = t.value_score, p.tier = t.tier, p.tier_below_runs = t.tier_below_runs,
