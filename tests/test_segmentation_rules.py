@@ -240,3 +240,29 @@ def test_same_figures_ignores_sub_cent_noise():
 	a = snapshots.clean_row(0, GOOD, TODAY)[0]
 	assert snapshots.same_figures(a, {**a, "deposit_balance": 100.501})
 	assert not snapshots.same_figures(a, {**a, "deposit_balance": 101})
+
+
+numbers = st.one_of(st.integers(-10, 10**9), st.floats(-1e9, 1e9, allow_nan=False), st.just("12.5"), st.none())
+
+
+@given(
+	st.fixed_dictionaries(
+		{
+			"customer": st.sampled_from(["C1", " C1", "", None]),
+			"as_of_date": st.sampled_from(["2026-11-27", "2030-01-01", "bad", None]),
+			"deposit_balance": numbers,
+			"loan_balance": numbers,
+			"aum": numbers,
+			"fee_income": numbers,
+			"composite_yield": numbers,
+			"products_held": st.one_of(st.integers(-2, 20), st.floats(0, 5), st.none()),
+		}
+	)
+)
+def test_fast_path_agrees_with_the_checked_path(row):
+	fast = snapshots._clean_fast(row, TODAY)
+	slow, errors = snapshots._clean_slow(0, row, TODAY)
+	if fast is not None:
+		assert not errors
+		assert fast == slow
+	assert (slow is None) == bool(errors)

@@ -111,3 +111,8 @@ def reserve_series(prefix: str, count: int) -> int:
 	current = frappe.db.sql("select `current` from `tabSeries` where `name` = %s for update", (prefix,))[0][0]
 	frappe.db.sql("update `tabSeries` set `current` = `current` + %s where `name` = %s", (count, prefix))
 	return int(current or 0)
+
+
+def in_list(values) -> str:
+	"""``(v1, v2, …)`` for an IN clause, each value escaped by ``literal``."""
+	return "(" + ",".join(map(literal, values)) + ")" if values else "(NULL)"

@@ -14,7 +14,7 @@ import frappe
 from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import snapshots
-from bank_crm.services.bulk import insert_rows
+from bank_crm.services.bulk import in_list, insert_rows
 
 SNAPSHOT = "Bank Financial Snapshot"
 MAX_ROWS = 50_000
@@ -92,7 +92,7 @@ def _customer_names(customers: set[str]) -> dict[str, str]:
 	for start in range(0, len(items), CHUNK):
 		chunk = items[start : start + CHUNK]
 		for name, customer_name in frappe.db.sql(
-			"select name, customer_name from `tabCustomer` where name in %s", (chunk,)
+			f"select name, customer_name from `tabCustomer` where name in {in_list(chunk)}"
 		):
 			found[name] = customer_name
 	return found
@@ -110,8 +110,8 @@ def _existing(keys: set[tuple]) -> dict[tuple, dict]:
 		dates = sorted({d for c in chunk for d in by_customer[c]})
 		rows = frappe.db.sql(
 			f"""select customer, as_of_date, {", ".join(snapshots.FIELDS)}
-			from `tabBank Financial Snapshot` where customer in %s and as_of_date in %s""",
-			(chunk, dates),
+			from `tabBank Financial Snapshot`
+			where customer in {in_list(chunk)} and as_of_date in {in_list(dates)}""",
 			as_dict=True,
 		)
 		for r in rows:

@@ -32,7 +32,14 @@ class TestBulkLiterals(FrappeTestCase):
 
 	def test_strings_numbers_and_dates_round_trip(self):
 		rows = [
-			(i, s, i * 1.25 - 3.5, datetime.date(2026, 1, 1 + i), datetime.datetime(2026, 1, 1, 9, 30, i, 123456), decimal.Decimal("12.5"))
+			(
+				i,
+				s,
+				i * 1.25 - 3.5,
+				datetime.date(2026, 1, 1 + i),
+				datetime.datetime(2026, 1, 1, 9, 30, i, 123456),
+				decimal.Decimal("12.5"),
+			)
 			for i, s in enumerate(TRICKY)
 		]
 		rows.append((99, None, None, None, None, None))

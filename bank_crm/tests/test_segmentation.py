@@ -448,3 +448,36 @@ class TestTierOverride(SegmentationCase):
 		self.assertEqual(self.action(bm2, name, "Approve").status_code, 200)
 		frappe.db.rollback()
 		self.assertEqual(self.state(profile).tier, "High-end")
+
+
+class TestSegmentationReports(SegmentationCase):
+	def test_reports_show_only_the_rms_portfolio(self):
+		_, mine = self.customer(rm=self.rm, deposit=4_000_000, aum=9_000_000, fee=20_000, products=6)
+		_, theirs = self.customer(rm=self.rm2, deposit=4_000_000, aum=9_000_000, fee=20_000, products=6)
+		self.segment()
+		token = api_token(self.rm)
+		frappe.db.commit()
+		api = Api(token)
+
+		def report(name, **filters):
+			response = api.get(
+				"/api/method/frappe.desk.query_report.run", report_name=name, filters=json.dumps(filters)
+			)
+			self.assertEqual(response.status_code, 200, response.text)
+			return response.json["message"]["result"]
+
+		own = frappe.db.count(PROFILE, {"relationship_manager": self.rm})
+		tiers = report("Tier Distribution")
+		self.assertEqual(sum(r["customers"] for r in tiers), own)
+		funnel = report("Lifecycle Funnel")
+		self.assertEqual(sum(r["customers"] for r in funnel), own)
+		movement = report("Tier Movement", from_date=str(TODAY - timedelta(days=30)), to_date=str(TODAY))
+		visible = frappe.db.count(
+			"Bank Tier History",
+			{
+				"change_date": ("between", [TODAY - timedelta(days=30), TODAY]),
+				"profile": ("in", frappe.get_all(PROFILE, {"relationship_manager": self.rm}, pluck="name")),
+			},
+		)
+		self.assertEqual(sum(r["total"] for r in movement), visible)
+		self.assertIsNotNone(mine and theirs)
