@@ -68,7 +68,18 @@ def segment(args, today, shards) -> dict:
 	started = time.perf_counter()
 	procs = [
 		subprocess.Popen(
-			[sys.executable, str(HERE), "--site", args.site, "--step", "shard", "--run", run, "--shard", str(i)],
+			[
+				sys.executable,
+				str(HERE),
+				"--site",
+				args.site,
+				"--step",
+				"shard",
+				"--run",
+				run,
+				"--shard",
+				str(i),
+			],
 			stdout=subprocess.PIPE,
 			stderr=subprocess.PIPE,
 			text=True,
@@ -169,7 +180,9 @@ def ingestion(args) -> dict:
 
 	user = make_user("bench-integration", ["Bank CRM Integration"])
 	token = api_token(user)
-	customers = frappe.get_all("Customer", filters={"name": ("like", "DEMO-C-%")}, pluck="name", limit=args.ingest_rows)
+	customers = frappe.get_all(
+		"Customer", filters={"name": ("like", "DEMO-C-%")}, pluck="name", limit=args.ingest_rows
+	)
 	as_of = str(frappe.utils.getdate())
 	frappe.db.sql("delete from `tabBank Financial Snapshot` where as_of_date = %s", as_of)
 	frappe.db.commit()
@@ -210,7 +223,9 @@ def ingestion(args) -> dict:
 		url = f"http://127.0.0.1:{port}/api/method/bank_crm.api.ingest.snapshots"
 		for _ in range(60):
 			try:
-				session.get(f"http://127.0.0.1:{port}/api/method/ping", headers={"Host": args.site}, timeout=2)
+				session.get(
+					f"http://127.0.0.1:{port}/api/method/ping", headers={"Host": args.site}, timeout=2
+				)
 				break
 			except requests.ConnectionError:
 				time.sleep(1)
@@ -257,7 +272,11 @@ def data_import(args) -> dict:
 	from frappe.core.doctype.data_import.data_import import import_file
 
 	customers = frappe.get_all(
-		"Customer", filters={"name": ("like", "DEMO-C-%")}, pluck="name", limit=args.import_rows, order_by="name desc"
+		"Customer",
+		filters={"name": ("like", "DEMO-C-%")},
+		pluck="name",
+		limit=args.import_rows,
+		order_by="name desc",
 	)
 	as_of = "2020-01-31"
 	frappe.db.sql("delete from `tabBank Financial Snapshot` where as_of_date = %s", as_of)
@@ -274,7 +293,12 @@ def data_import(args) -> dict:
 	stored = frappe.db.count("Bank Financial Snapshot", {"as_of_date": as_of})
 	frappe.db.commit()
 	os.unlink(path)
-	return {"rows": len(customers), "stored": stored, "seconds": round(seconds, 2), "rows_per_s": round(len(customers) / seconds)}
+	return {
+		"rows": len(customers),
+		"stored": stored,
+		"seconds": round(seconds, 2),
+		"rows_per_s": round(len(customers) / seconds),
+	}
 
 
 def main():
@@ -306,7 +330,9 @@ def main():
 		return cmd_naive(args.site, args.naive_sample)
 
 	skip = set(filter(None, args.skip.split(",")))
-	report = {"machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"}
+	report = {
+		"machine": f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+	}
 	if args.load:
 		report["load"] = load(args)
 		print("load:", report["load"], flush=True)

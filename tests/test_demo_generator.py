@@ -15,7 +15,11 @@ def test_every_generated_customer_passes_validation():
 		v = c.values
 		if c.profile_type == verification.INDIVIDUAL:
 			number = identity.validate_id_number(
-				v["id_type"], v["id_number"], date_of_birth=v["date_of_birth"], gender=v["gender"], today=TODAY
+				v["id_type"],
+				v["id_number"],
+				date_of_birth=v["date_of_birth"],
+				gender=v["gender"],
+				today=TODAY,
 			)
 			ids.add(number)
 			profile.assess_risk_tolerance(v["risk_tolerance"], v["risk_assessment_date"], TODAY)
@@ -23,7 +27,9 @@ def test_every_generated_customer_passes_validation():
 			identity.validate_uscc(v["unified_social_credit_code"])
 			profile.check_shareholdings([s["shareholding_percent"] for s in c.shareholders])
 		for row in generator.snapshot_history(c, 6, TODAY):
-			clean, errors = snapshots.clean_row(0, {**row, "customer": "X", "as_of_date": row["as_of_date"].isoformat()}, TODAY)
+			clean, errors = snapshots.clean_row(
+				0, {**row, "customer": "X", "as_of_date": row["as_of_date"].isoformat()}, TODAY
+			)
 			assert not errors, errors
 	individuals = sum(c.profile_type == verification.INDIVIDUAL for c in customers)
 	assert len(ids) == individuals, "resident ID numbers are unique"

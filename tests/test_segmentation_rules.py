@@ -179,7 +179,10 @@ def test_lifecycle_rules(kwargs, stage):
 
 
 def test_recent_activity_is_not_dormant_and_loans_keep_customers_alive():
-	assert lifecycle.decide_stage(R, inp(total_balance=50, year_ago_total_balance=20_000)).stage != lifecycle.DORMANT
+	assert (
+		lifecycle.decide_stage(R, inp(total_balance=50, year_ago_total_balance=20_000)).stage
+		!= lifecycle.DORMANT
+	)
 	assert lifecycle.decide_stage(R, inp(total_balance=0, loan_balance=1e5)).stage != lifecycle.DORMANT
 	assert lifecycle.decide_stage(R, inp(total_balance=50, tenure_days=300)).stage != lifecycle.DORMANT
 
@@ -242,7 +245,9 @@ def test_same_figures_ignores_sub_cent_noise():
 	assert not snapshots.same_figures(a, {**a, "deposit_balance": 101})
 
 
-numbers = st.one_of(st.integers(-10, 10**9), st.floats(-1e9, 1e9, allow_nan=False), st.just("12.5"), st.none())
+numbers = st.one_of(
+	st.integers(-10, 10**9), st.floats(-1e9, 1e9, allow_nan=False), st.just("12.5"), st.none()
+)
 
 
 @given(

@@ -19,7 +19,7 @@ ROLES = (
 	"Compliance Auditor",
 	"Bank CRM Integration",
 )
-MODULES = ("Bank CRM", "Bank Customer")
+MODULES = ("Bank CRM", "Bank Customer", "Bank Segmentation")
 DOCTYPES = (
 	"Bank Branch",
 	"Bank Branch Member",
@@ -30,6 +30,17 @@ DOCTYPES = (
 	"Bank Financing Need",
 	"Bank Verification Check",
 	"Bank Consent Record",
+	"Bank Financial Snapshot",
+	"Bank Customer Tier",
+	"Bank Tier Policy",
+	"Bank Tier Policy Metric",
+	"Bank Tier Policy Factor",
+	"Bank Tier Policy Tier",
+	"Bank Segmentation Run",
+	"Bank Segmentation Run Shard",
+	"Bank Tier History",
+	"Bank Lifecycle History",
+	"Bank Tier Override",
 )
 CUSTOMER_FIELDS = (
 	"bank_crm_section",
@@ -62,6 +73,13 @@ def assert_installed():
 		problems.append("Relationship Manager has no permission on Customer")
 	if not frappe.get_single("Bank CRM Settings").full_id_roles:
 		problems.append("Bank CRM Settings has no roles for full ID numbers")
+	if not frappe.db.exists("Bank Tier Policy", {"status": "Active"}):
+		problems.append("no active tier policy")
+	for tier in ("VIP", "High-end", "Mass"):
+		if not frappe.db.exists("Bank Customer Tier", tier):
+			problems.append(f"tier {tier} missing")
+	if not frappe.db.exists("Workflow", "Bank Tier Override Approval"):
+		problems.append("tier override workflow missing")
 	_report("installed", problems)
 
 
@@ -113,6 +131,8 @@ def assert_uninstalled():
 		problems.append(f"{n} demo customers left")
 	if n := _count("select count(*) from `tabUser` where name like '%%@demo.bank-crm.example'"):
 		problems.append(f"{n} demo users left")
+	if frappe.db.exists("Workflow", "Bank Tier Override Approval"):
+		problems.append("tier override workflow left")
 	if "bank_crm" in frappe.get_installed_apps():
 		problems.append("bank_crm still listed as installed")
 	_report("uninstalled", problems)

@@ -25,7 +25,7 @@ frappe.ui.form.on("Bank Segmentation Run", {
 		const from = [...new Set(Object.keys(movement).map((k) => k.split("\u2192")[0]))].sort();
 		const total = Object.values(distribution).reduce((a, b) => a + b, 0) || 1;
 		const esc = frappe.utils.escape_html;
-		let html = `<h5>${__("Tier distribution")}</h5><table class="table table-bordered table-sm"><thead><tr><th>${__("Tier")}</th><th>${__("Customers")}</th><th>${__("Share")}</th></tr></thead><tbody>`;
+		let html = `<h5>${__("Tier distribution")}</h5><table class="table table-bordered table-sm"><thead><tr><th>${__("Tier")}</th><th>${__("Customer Count")}</th><th>${__("Share of Customers")}</th></tr></thead><tbody>`;
 		for (const t of tiers) {
 			html += `<tr><td>${esc(__(t))}</td><td>${distribution[t]}</td><td>${((100 * distribution[t]) / total).toFixed(1)}%</td></tr>`;
 		}

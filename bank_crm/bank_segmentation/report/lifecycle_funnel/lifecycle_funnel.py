@@ -29,13 +29,13 @@ def execute(filters=None):
 		)
 	columns = [
 		{"label": _("Lifecycle Stage"), "fieldname": "stage", "fieldtype": "Data", "width": 160},
-		{"label": _("Customers"), "fieldname": "customers", "fieldtype": "Int", "width": 120},
-		{"label": _("Share"), "fieldname": "share", "fieldtype": "Percent", "width": 100},
+		{"label": _("Customer Count"), "fieldname": "customers", "fieldtype": "Int", "width": 120},
+		{"label": _("Share of Customers"), "fieldname": "share", "fieldtype": "Percent", "width": 100},
 	]
 	chart = {
 		"data": {
 			"labels": [d["stage"] for d in data],
-			"datasets": [{"name": _("Customers"), "values": [d["customers"] for d in data]}],
+			"datasets": [{"name": _("Customer Count"), "values": [d["customers"] for d in data]}],
 		},
 		"type": "bar",
 		"barOptions": {"stacked": False},

@@ -32,14 +32,14 @@ def execute(filters=None):
 	]
 	columns = [
 		{"label": _("Tier"), "fieldname": "tier", "fieldtype": "Data", "width": 160},
-		{"label": _("Customers"), "fieldname": "customers", "fieldtype": "Int", "width": 120},
-		{"label": _("Share"), "fieldname": "share", "fieldtype": "Percent", "width": 100},
+		{"label": _("Customer Count"), "fieldname": "customers", "fieldtype": "Int", "width": 120},
+		{"label": _("Share of Customers"), "fieldname": "share", "fieldtype": "Percent", "width": 100},
 		{"label": _("Average Score"), "fieldname": "avg_score", "fieldtype": "Float", "width": 130},
 	]
 	chart = {
 		"data": {
 			"labels": [_(d["tier"]) for d in data],
-			"datasets": [{"name": _("Customers"), "values": [d["customers"] for d in data]}],
+			"datasets": [{"name": _("Customer Count"), "values": [d["customers"] for d in data]}],
 		},
 		"type": "bar",
 	}
