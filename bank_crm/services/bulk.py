@@ -58,10 +58,16 @@ def insert_rows(
 		for column in ("idx", "docstatus"):
 			if column in empty:
 				empty[column] = 0
-	values = [tuple(row.get(c, common.get(c, empty[c])) for c in columns) for row in rows]
 	verb = "insert ignore" if ignore_duplicates else "insert"
 	head = "{} into `{}` ({}) values ".format(verb, table, ", ".join(f"`{c}`" for c in columns))
-	return execute_values(head, values, chunk_size=min(chunk_size, 5_000))
+	escapes = _escapes()
+	# the same literal for every row where a column falls back to its common or empty value
+	fallback = {c: literal(common[c] if c in common else empty[c], escapes) for c in columns}
+	sql_rows = [
+		"(" + ",".join([literal(row[c], escapes) if c in row else fallback[c] for c in columns]) + ")"
+		for row in rows
+	]
+	return _execute_rows(head, sql_rows, min(chunk_size, 5_000))
 
 
 def execute_values(head: str, values: Sequence[Sequence], chunk_size: int = 5_000, tail: str = "") -> int:
@@ -70,47 +76,51 @@ def execute_values(head: str, values: Sequence[Sequence], chunk_size: int = 5_00
 	The VALUES text is built here: PyMySQL's own per-value escaping walks several Python
 	calls for every value and costs more than the database's work on a wide batch.
 	"""
-	mode = frappe.db.sql("select @@session.sql_mode")[0][0] or ""
-	table = _NO_BACKSLASH_ESCAPES if "NO_BACKSLASH_ESCAPES" in mode else _ESCAPES
+	escapes = _escapes()
+	sql_rows = ["(" + ",".join([literal(v, escapes) for v in row]) + ")" for row in values]
+	return _execute_rows(head, sql_rows, chunk_size, tail)
+
+
+def _execute_rows(head: str, sql_rows: list[str], chunk_size: int, tail: str = "") -> int:
 	cursor = frappe.db._cursor
 	affected = 0
-	for start in range(0, len(values), chunk_size):
-		chunk = values[start : start + chunk_size]
-		sql = head + ",".join("(" + ",".join([literal(v, table) for v in row]) + ")" for row in chunk) + tail
-		affected += cursor.execute(sql) or 0
+	for start in range(0, len(sql_rows), chunk_size):
+		affected += cursor.execute(head + ",".join(sql_rows[start : start + chunk_size]) + tail) or 0
 	return affected
+
+
+def _escapes() -> dict:
+	mode = frappe.db.sql("select @@session.sql_mode")[0][0] or ""  # also opens the connection
+	return _NO_BACKSLASH_ESCAPES if "NO_BACKSLASH_ESCAPES" in mode else _ESCAPES
 
 
 def literal(value, escapes=_ESCAPES) -> str:
 	"""A MariaDB literal for a Python value (strings escaped like PyMySQL's escape_string)."""
-	if value is None:
-		return "NULL"
-	if isinstance(value, str):
+	kind = type(value)
+	if kind is str:
 		return "'" + value.translate(escapes) + "'"
-	if isinstance(value, bool):
-		return "1" if value else "0"
-	if isinstance(value, int | decimal.Decimal):
-		return str(value)
-	if isinstance(value, float):
-		if value != value or value in (float("inf"), float("-inf")):
+	if kind is float:
+		if value != value or value in (_INF, -_INF):
 			raise ValueError("not a finite number")
 		return repr(value)
+	if kind is int or kind is decimal.Decimal:
+		return str(value)
+	if value is None:
+		return "NULL"
+	if kind is bool:
+		return "1" if value else "0"
 	if isinstance(value, datetime.datetime):
 		return "'" + value.isoformat(sep=" ") + "'"
 	if isinstance(value, datetime.date):
 		return "'" + value.isoformat() + "'"
+	if isinstance(value, str):
+		return "'" + str(value).translate(escapes) + "'"
+	if isinstance(value, int | float):
+		return literal(int(value) if isinstance(value, int) else float(value), escapes)
 	return "'" + str(value).translate(escapes) + "'"
 
 
-def reserve_series(prefix: str, count: int) -> int:
-	"""Reserve ``count`` numbers of a naming series at once; returns the last number before them."""
-	frappe.db.sql(
-		"insert into `tabSeries` (`name`, `current`) values (%s, 0) on duplicate key update `name` = `name`",
-		(prefix,),
-	)
-	current = frappe.db.sql("select `current` from `tabSeries` where `name` = %s for update", (prefix,))[0][0]
-	frappe.db.sql("update `tabSeries` set `current` = `current` + %s where `name` = %s", (count, prefix))
-	return int(current or 0)
+_INF = float("inf")
 
 
 def in_list(values) -> str:

@@ -87,13 +87,18 @@ def ingest_snapshots(rows: list, replace: bool = False, today=None) -> dict:
 
 
 def _customer_names(customers: set[str]) -> dict[str, str]:
+	"""Known customers and their names; one delimited string per chunk (see segmentation)."""
 	found = {}
 	items = sorted(customers)
+	frappe.db.sql("set session group_concat_max_len = 1073741824")
 	for start in range(0, len(items), CHUNK):
 		chunk = items[start : start + CHUNK]
-		for name, customer_name in frappe.db.sql(
-			f"select name, customer_name from `tabCustomer` where name in {in_list(chunk)}"
-		):
+		text = frappe.db.sql(
+			"select group_concat(concat(name, char(31), ifnull(customer_name, '')) separator '\x1e') "
+			f"from `tabCustomer` where name in {in_list(chunk)}"
+		)[0][0]
+		for pair in (text or "").split("\x1e") if text else ():
+			name, _sep, customer_name = pair.partition("\x1f")
 			found[name] = customer_name
 	return found
 
