@@ -120,6 +120,16 @@ def setup():
 	make_default_tiers()
 	make_default_policy()
 	make_workflows()
+	ensure_indexes()
+
+
+def ensure_indexes():
+	"""Indexes the jobs rely on (e.g. the covering index the segmentation run forces)."""
+	from bank_crm.bank_segmentation.doctype.bank_financial_snapshot.bank_financial_snapshot import (
+		on_doctype_update,
+	)
+
+	on_doctype_update()
 
 
 DEFAULT_TIERS = (

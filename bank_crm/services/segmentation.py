@@ -422,7 +422,8 @@ def _publish_progress(run_doc):
 # -- reading --------------------------------------------------------------------------
 # One query per batch returns, per profile, its own fields and the figures of three
 # snapshots: the latest, the one about ``trend_days`` earlier and the one about
-# ``dormant_days`` earlier (each found by one index dive on (customer, as_of_date)).
+# ``dormant_days`` earlier (each found by one index dive on (customer, as_of_date) and read
+# from the covering index ``customer_date_figures``, never from the table rows).
 # The whole batch arrives as one delimited string (GROUP_CONCAT of one CONCAT_WS per row):
 # PyMySQL parses every value and every row packet in pure Python, so one value per batch
 # instead of twenty-six per row is most of the reading time saved; str.split does the rest.
@@ -456,9 +457,12 @@ from (
 		order by name limit %(size)s
 	) p
 ) p
-left join `tabBank Financial Snapshot` l on l.customer = p.customer and l.as_of_date = p.latest
-left join `tabBank Financial Snapshot` pv on pv.customer = p.customer and pv.as_of_date = p.prev
-left join `tabBank Financial Snapshot` ya on ya.customer = p.customer and ya.as_of_date = p.year_ago
+left join `tabBank Financial Snapshot` l force index (customer_date_figures)
+	on l.customer = p.customer and l.as_of_date = p.latest
+left join `tabBank Financial Snapshot` pv force index (customer_date_figures)
+	on pv.customer = p.customer and pv.as_of_date = p.prev
+left join `tabBank Financial Snapshot` ya force index (customer_date_figures)
+	on ya.customer = p.customer and ya.as_of_date = p.year_ago
 ) batch
 """
 

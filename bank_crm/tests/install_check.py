@@ -10,15 +10,9 @@ Each raises AssertionError naming what is wrong, so the CI step fails.
 
 import frappe
 
-ROLES = (
-	"Relationship Manager",
-	"Branch Manager",
-	"Complaint Handler",
-	"Consumer Protection Officer",
-	"CRM Administrator",
-	"Compliance Auditor",
-	"Bank CRM Integration",
-)
+from bank_crm.install import OUR_ROLES
+
+ROLES = OUR_ROLES
 MODULES = ("Bank CRM", "Bank Customer", "Bank Segmentation")
 DOCTYPES = (
 	"Bank Branch",
