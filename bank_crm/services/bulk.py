@@ -126,3 +126,14 @@ _INF = float("inf")
 def in_list(values) -> str:
 	"""``(v1, v2, …)`` for an IN clause, each value escaped by ``literal``."""
 	return "(" + ",".join(map(literal, values)) + ")" if values else "(NULL)"
+
+
+def reserve_series(prefix: str, count: int) -> int:
+	"""Reserve ``count`` numbers of a naming series at once; returns the last number before them."""
+	frappe.db.sql(
+		"insert into `tabSeries` (`name`, `current`) values (%s, 0) on duplicate key update `name` = `name`",
+		(prefix,),
+	)
+	current = frappe.db.sql("select `current` from `tabSeries` where `name` = %s for update", (prefix,))[0][0]
+	frappe.db.sql("update `tabSeries` set `current` = `current` + %s where `name` = %s", (count, prefix))
+	return int(current or 0)

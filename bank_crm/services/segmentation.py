@@ -436,18 +436,23 @@ select concat_ws(char(31),
 	ifnull(p.qual_industry_influence, 0), ifnull(p.qual_cooperation_potential, 0), ifnull(p.qual_risk_rating, 0),
 	ifnull(p.relationship_since, ''), ifnull(p.lifecycle_override_stage, ''), ifnull(p.lifecycle_override_until, ''),
 	ifnull(p.score_policy, ''), ifnull(p.score_snapshot_date, ''),
-	ifnull(l.as_of_date, ''), ifnull(l.deposit_balance, ''), ifnull(l.loan_balance, ''), ifnull(l.aum, ''),
-	ifnull(l.fee_income, ''), ifnull(l.composite_yield, ''), ifnull(l.products_held, ''),
-	ifnull(pv.deposit_balance + pv.aum, ''), ifnull(pv.products_held, ''), ifnull(ya.deposit_balance + ya.aum, '')
+	ifnull(p.latest, ''), ifnull(p.prev, ''), ifnull(p.year_ago, '')
 ) as line
 from (
 	select p.*,
-		(select max(s.as_of_date) from `tabBank Financial Snapshot` s
-			where s.customer = p.customer and s.as_of_date <= %(today)s) as latest,
-		(select max(s.as_of_date) from `tabBank Financial Snapshot` s
-			where s.customer = p.customer and s.as_of_date <= %(trend)s) as prev,
-		(select max(s.as_of_date) from `tabBank Financial Snapshot` s
-			where s.customer = p.customer and s.as_of_date <= %(year_ago)s) as year_ago
+		(select concat_ws(char(30), s.as_of_date, s.deposit_balance, s.loan_balance, s.aum, s.fee_income,
+				s.composite_yield, s.products_held)
+			from `tabBank Financial Snapshot` s force index (customer_date_figures)
+			where s.customer = p.customer and s.as_of_date <= %(today)s
+			order by s.as_of_date desc limit 1) as latest,
+		(select concat_ws(char(30), s.deposit_balance + s.aum, s.products_held)
+			from `tabBank Financial Snapshot` s force index (customer_date_figures)
+			where s.customer = p.customer and s.as_of_date <= %(trend)s
+			order by s.as_of_date desc limit 1) as prev,
+		(select s.deposit_balance + s.aum
+			from `tabBank Financial Snapshot` s force index (customer_date_figures)
+			where s.customer = p.customer and s.as_of_date <= %(year_ago)s
+			order by s.as_of_date desc limit 1) as year_ago
 	from (
 		select name, customer, tier, value_score, tier_below_runs, tier_override, lifecycle_stage, risk_level,
 			qual_industry_influence, qual_cooperation_potential, qual_risk_rating, relationship_since,
@@ -457,12 +462,6 @@ from (
 		order by name limit %(size)s
 	) p
 ) p
-left join `tabBank Financial Snapshot` l force index (customer_date_figures)
-	on l.customer = p.customer and l.as_of_date = p.latest
-left join `tabBank Financial Snapshot` pv force index (customer_date_figures)
-	on pv.customer = p.customer and pv.as_of_date = p.prev
-left join `tabBank Financial Snapshot` ya force index (customer_date_figures)
-	on ya.customer = p.customer and ya.as_of_date = p.year_ago
 ) batch
 """
 
@@ -502,6 +501,14 @@ def _f(value: str):
 
 
 def _parse(line: str) -> tuple:
+	fields = line.split(SEP)
+	latest_part, prev_part, year_ago_total = fields[16:19]
+	latest = deposit = loan = aum = fee = yld = products = ""
+	if latest_part:
+		latest, deposit, loan, aum, fee, yld, products = latest_part.split("\x1e")
+	prev_total = prev_products = ""
+	if prev_part:
+		prev_total, prev_products = prev_part.split("\x1e")
 	(
 		name,
 		customer,
@@ -519,17 +526,7 @@ def _parse(line: str) -> tuple:
 		ov_until,
 		policy,
 		snap_date,
-		latest,
-		deposit,
-		loan,
-		aum,
-		fee,
-		yld,
-		products,
-		prev_total,
-		prev_products,
-		year_ago_total,
-	) = line.split(SEP)
+	) = fields[:16]
 	return (
 		name,
 		customer,
