@@ -45,6 +45,7 @@ permission_query_conditions = {
 	"Bank Tier History": "bank_crm.permissions.linked_query_conditions",
 	"Bank Lifecycle History": "bank_crm.permissions.linked_query_conditions",
 	"Bank Tier Override": "bank_crm.permissions.linked_query_conditions",
+	"Bank Outbound Message": "bank_crm.permissions.linked_query_conditions",
 }
 has_permission = {
 	"Bank Customer Profile": "bank_crm.permissions.profile_has_permission",
@@ -53,6 +54,7 @@ has_permission = {
 	"Bank Tier History": "bank_crm.permissions.linked_has_permission",
 	"Bank Lifecycle History": "bank_crm.permissions.linked_has_permission",
 	"Bank Tier Override": "bank_crm.permissions.linked_has_permission",
+	"Bank Outbound Message": "bank_crm.permissions.linked_has_permission",
 }
 
 doc_events = {
@@ -67,4 +69,7 @@ override_whitelisted_methods = {
 scheduler_events = {
 	"daily_long": ["bank_crm.services.segmentation.nightly"],
 	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
+	"cron": {
+		"*/5 * * * *": ["bank_crm.services.outbound.retry_due"],
+	},
 }

@@ -84,6 +84,7 @@ LINKED = {
 	"Bank Tier History": ("profile", PROFILE, "relationship_manager", "branch"),
 	"Bank Lifecycle History": ("profile", PROFILE, "relationship_manager", "branch"),
 	"Bank Tier Override": ("profile", PROFILE, "relationship_manager", "branch"),
+	"Bank Outbound Message": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
 }
 
 
