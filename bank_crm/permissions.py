@@ -85,6 +85,9 @@ LINKED = {
 	"Bank Lifecycle History": ("profile", PROFILE, "relationship_manager", "branch"),
 	"Bank Tier Override": ("profile", PROFILE, "relationship_manager", "branch"),
 	"Bank Outbound Message": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
+	"Bank Service Request": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
+	"Bank Complaint": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
+	"Bank Escalation Log": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
 }
 
 
@@ -107,3 +110,22 @@ def linked_has_permission(doc, ptype=None, user=None, debug=False):
 	if not owner:
 		return False
 	return None if allows(scope, owner[0], owner[1]) else False
+
+
+# -- records that carry the customer's RM and branch themselves -----------------------------
+# doctype → (its RM column, its branch column); kept in step with the customer by the jobs
+DIRECT = {
+	"Bank Visit Plan": ("relationship_manager", "branch"),
+	"Bank Interaction": ("relationship_manager", "branch"),
+	"Bank Care Event": ("relationship_manager", "branch"),
+}
+
+
+def direct_query_conditions(user=None, doctype=None):
+	rm_column, branch_column = DIRECT[doctype]
+	return scope_condition(get_scope(user), doctype, rm_column, branch_column)
+
+
+def direct_has_permission(doc, ptype=None, user=None, debug=False):
+	rm_column, branch_column = DIRECT[doc.doctype]
+	return doc_allowed(doc, ptype, user, rm_column, branch_column)

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate, now_datetime
 
-from bank_crm.core import consent, identity, profile, verification
+from bank_crm.core import cadence, consent, identity, profile, routing, verification
 from bank_crm.core.access import RELATIONSHIP_MANAGER
 from bank_crm.core.errors import CoreValidationError
 from bank_crm.services.privacy import id_fingerprint
@@ -45,6 +45,8 @@ class BankCustomerProfile(Document):
 			self.validate_verification_checks()
 			self.update_verification_status()
 			self.validate_consents()
+			self.validate_contact_preferences()
+			self.validate_plan_overrides()
 			self.validate_qualitative_scores()
 			self.apply_lifecycle_override()
 			self.clear_empty_unique_fields()
@@ -54,6 +56,7 @@ class BankCustomerProfile(Document):
 	def on_update(self):
 		self.sync_customer()
 		self.record_lifecycle_override()
+		self.replan_if_needed()
 
 	def on_trash(self):
 		frappe.db.set_value(
@@ -257,6 +260,61 @@ class BankCustomerProfile(Document):
 				{r.name: _consent_values(r) for r in before.consents},
 				{r.name: _consent_values(r) for r in self.consents if r.name},
 			)
+
+	# -- contact preferences and service plan ---------------------------------------------
+	def validate_contact_preferences(self):
+		from bank_crm.services.contact import consents_of, preferences_of
+
+		if not self.do_not_contact:
+			self.do_not_contact_reason = None
+		problem = routing.check_preferences(preferences_of(self), consents_of(self.consents), now_datetime())
+		if problem:
+			raise CoreValidationError("preferred_channel", problem, self.preferred_channel)
+
+	def validate_plan_overrides(self):
+		before = self.get_doc_before_save()
+		known = {r.name for r in before.plan_overrides} if before else set()
+		kinds = set()
+		for row in self.plan_overrides:
+			cadence.check_line(row.every, row.unit, row.contact_kind, row.idx, "plan_overrides")
+			if row.contact_kind in kinds:
+				raise CoreValidationError(
+					"plan_overrides",
+					"row {0}: {1} is already overridden in another row",
+					row.idx,
+					row.contact_kind,
+				)
+			kinds.add(row.contact_kind)
+			if not (row.reason or "").strip():
+				raise CoreValidationError(
+					"plan_overrides", "row {0}: give the reason for the override", row.idx
+				)
+			if row.name not in known and row.valid_until and getdate(row.valid_until) < getdate():
+				raise CoreValidationError(
+					"plan_overrides", "row {0}: the override would already have expired", row.idx
+				)
+			row.recorded_by = row.recorded_by or frappe.session.user
+
+	def replan_if_needed(self):
+		before = self.get_doc_before_save()
+		if before is None:
+			return
+
+		def plan_state(doc):
+			return (
+				doc.relationship_manager,
+				doc.branch,
+				doc.tier,
+				int(doc.do_not_contact or 0),
+				sorted(
+					(r.contact_kind, r.every, r.unit, str(r.valid_until or "")) for r in doc.plan_overrides
+				),
+			)
+
+		if plan_state(before) != plan_state(self):
+			from bank_crm.services.planning import plan_profiles
+
+			plan_profiles([self.name])
 
 	# -- value and lifecycle --------------------------------------------------------------
 	def validate_qualitative_scores(self):

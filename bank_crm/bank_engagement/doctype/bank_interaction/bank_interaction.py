@@ -1,0 +1,187 @@
+# Copyright (c) 2026, bank_crm contributors
+# For license information, please see license.txt
+
+"""A visit or contact an RM records. Completing it completes the planned item of that kind,
+plans the next one from the customer's service plan, turns follow-ups into ToDos and, when
+asked, sends the message to the customer through the routed channel. The record appears on
+the customer's timeline (``timeline_field``)."""
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import add_to_date, get_datetime, getdate, now_datetime
+
+from bank_crm.core import cadence, routing
+from bank_crm.services import contact, planning
+
+DEFAULT_CHANNEL = {
+	cadence.VISIT: routing.VISIT,
+	cadence.CALL: routing.PHONE,
+	cadence.MEETING: routing.VISIT,
+	cadence.SALON: routing.VISIT,
+}
+MESSAGE_CHANNELS = (routing.SMS, routing.EMAIL, routing.APP_PUSH, routing.WECHAT)
+
+
+class OutsidePortfolioError(frappe.PermissionError):
+	pass
+
+
+class BankInteraction(Document):
+	def validate(self):
+		self.check_customer_access()
+		self.set_defaults()
+		self.validate_times()
+		self.validate_plan_item()
+		self.validate_follow_ups()
+		self.validate_message()
+
+	def on_update(self):
+		self.complete_plan_item()
+		self.create_follow_up_tasks()
+		self.send_customer_message()
+
+	# -- checks -------------------------------------------------------------------------------
+	def check_customer_access(self):
+		if self.flags.ignore_permissions or frappe.session.user == "Administrator":
+			return
+		if not frappe.has_permission("Customer", "read", self.customer):
+			frappe.throw(
+				_(
+					"You cannot record a contact for customer {0}: the customer is outside your portfolio"
+				).format(self.customer),
+				OutsidePortfolioError,
+				title=_("Not Permitted"),
+			)
+
+	def set_defaults(self):
+		if not self.channel and self.interaction_type in DEFAULT_CHANNEL:
+			self.channel = DEFAULT_CHANNEL[self.interaction_type]
+		if self.status == "Completed" and not self.actual_at:
+			self.actual_at = now_datetime()
+
+	def validate_times(self):
+		if self.status == "Planned" and not self.planned_at:
+			frappe.throw(
+				_("Planned Time: say when the planned contact will take place"), title=_("Missing Value")
+			)
+		if self.actual_at and get_datetime(self.actual_at) > add_to_date(now_datetime(), minutes=10):
+			frappe.throw(
+				_("Actual Time: a contact cannot be recorded as done in the future ({0})").format(
+					self.actual_at
+				),
+				title=_("Invalid Value"),
+			)
+		if self.status == "Completed" and not self.outcome:
+			frappe.throw(
+				_("Outcome: say how the contact went before recording it as completed"),
+				title=_("Missing Value"),
+			)
+
+	def validate_plan_item(self):
+		if not self.visit_plan and self.status == "Completed":
+			profile = frappe.db.get_value("Bank Customer Profile", {"customer": self.customer}, "name")
+			if profile:
+				self.visit_plan = planning.open_item_for(profile, self.interaction_type)
+		if not self.visit_plan:
+			return
+		item = frappe.db.get_value(
+			"Bank Visit Plan",
+			self.visit_plan,
+			["customer", "contact_kind", "status", "interaction"],
+			as_dict=True,
+		)
+		if not item:
+			frappe.throw(_("Plan Item {0} does not exist").format(self.visit_plan))
+		if item.customer != self.customer:
+			frappe.throw(
+				_("Plan Item: {0} belongs to another customer").format(self.visit_plan),
+				title=_("Invalid Value"),
+			)
+		if item.contact_kind != self.interaction_type:
+			frappe.throw(
+				_("Plan Item: {0} plans a {1}, not a {2}").format(
+					self.visit_plan, _(item.contact_kind), _(self.interaction_type)
+				),
+				title=_("Invalid Value"),
+			)
+		if item.status != "Open" and item.interaction != self.name:
+			frappe.throw(
+				_("Plan Item: {0} is already {1}").format(self.visit_plan, _(item.status)),
+				title=_("Invalid Value"),
+			)
+
+	def validate_follow_ups(self):
+		today = getdate()
+		for row in self.follow_ups:
+			if not row.todo and getdate(row.due_date) < today:
+				frappe.throw(
+					_("Follow-ups row {0}: the due date {1} is in the past").format(row.idx, row.due_date),
+					title=_("Invalid Value"),
+				)
+
+	def validate_message(self):
+		if not self.send_message or self.outbound_message:
+			return
+		if not (self.message or "").strip():
+			frappe.throw(_("Message: write the message to send to the customer"), title=_("Missing Value"))
+		if self.channel and self.channel not in MESSAGE_CHANNELS:
+			self.channel = None  # visits and calls are not messages: route it
+		if not self.content_class:
+			self.content_class = routing.SERVICE_CONTENT
+		decision = contact.route_for(self.customer, self.content_class, exclude=self._excluded())
+		if not decision.ok:
+			frappe.throw(
+				_("The message cannot be sent: {0}").format(contact.explain(decision)), title=_("No Channel")
+			)
+
+	def _excluded(self):
+		# only message channels; a requested channel narrows the choice to it
+		wanted = [self.channel] if self.channel in MESSAGE_CHANNELS else list(MESSAGE_CHANNELS)
+		return [c for c in routing.CHANNELS if c not in wanted]
+
+	# -- effects ------------------------------------------------------------------------------
+	def complete_plan_item(self):
+		if self.status == "Completed" and self.visit_plan:
+			planning.complete_item(self.visit_plan, self.name, getdate(self.actual_at))
+
+	def create_follow_up_tasks(self):
+		for row in self.follow_ups:
+			if row.todo:
+				continue
+			todo = frappe.get_doc(
+				{
+					"doctype": "ToDo",
+					"allocated_to": row.assigned_to,
+					"description": _("Follow-up for {0}: {1}").format(
+						self.customer_name or self.customer, row.task
+					),
+					"date": row.due_date,
+					"reference_type": self.doctype,
+					"reference_name": self.name,
+					"assigned_by": frappe.session.user,
+				}
+			).insert(ignore_permissions=True)
+			row.db_set("todo", todo.name, update_modified=False)
+
+	def send_customer_message(self):
+		if not self.send_message or self.outbound_message:
+			return
+		from bank_crm.services import outbound
+
+		decision = contact.route_for(self.customer, self.content_class, exclude=self._excluded())
+		if not decision.ok:
+			return
+		name = outbound.dispatch(
+			self.customer,
+			decision.channel,
+			self.subject or _("Message from your relationship manager"),
+			self.message,
+			content_class=self.content_class,
+			reference_doctype=self.doctype,
+			reference_name=self.name,
+			idempotency_key=f"{self.doctype}:{self.name}",
+		)
+		self.db_set({"outbound_message": name, "routing_note": contact.explain(decision)[:140]})
+		if decision.channel != self.channel:
+			self.db_set("channel", decision.channel)

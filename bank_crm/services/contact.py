@@ -1,0 +1,129 @@
+"""Contacting a customer: the routing rule fed with the customer's preferences and consents.
+
+``route_for`` builds ``core.routing.Preferences`` from the Bank Customer Profile (allowed and
+preferred channels, do-not-contact, quiet hours, the addresses on file) and the consent ledger,
+and asks the one routing rule. ``send`` routes and hands the contact to the outbound layer, or
+says why no channel may be used."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import frappe
+from frappe import _
+from frappe.utils import get_datetime, get_time, now_datetime
+
+from bank_crm.core import routing
+from bank_crm.core.consent import ConsentRecord
+
+PROFILE = "Bank Customer Profile"
+ALLOW_FIELDS = {
+	routing.VISIT: "allow_visit",
+	routing.PHONE: "allow_phone",
+	routing.SMS: "allow_sms",
+	routing.EMAIL: "allow_email",
+	routing.APP_PUSH: "allow_app_push",
+	routing.WECHAT: "allow_wechat",
+}
+
+
+def preferences_of(profile) -> routing.Preferences:
+	"""``profile``: a Bank Customer Profile document or dict with its contact fields."""
+	get = profile.get
+	reachable = {routing.VISIT}
+	if get("mobile_no"):
+		reachable |= {routing.PHONE, routing.SMS}
+	if get("email_id"):
+		reachable.add(routing.EMAIL)
+	if get("wechat_id"):
+		reachable.add(routing.WECHAT)
+	if get("app_user_id"):
+		reachable.add(routing.APP_PUSH)
+	return routing.Preferences(
+		allowed=frozenset(c for c, f in ALLOW_FIELDS.items() if get(f)),
+		preferred=get("preferred_channel") or None,
+		do_not_contact=bool(get("do_not_contact")),
+		quiet_start=get_time(get("quiet_hours_start")) if get("quiet_hours_start") else None,
+		quiet_end=get_time(get("quiet_hours_end")) if get("quiet_hours_end") else None,
+		reachable=frozenset(reachable),
+	)
+
+
+def consents_of(rows) -> list[ConsentRecord]:
+	return [
+		ConsentRecord(
+			r.get("purpose"),
+			r.get("channel"),
+			get_datetime(r.get("granted_on")),
+			get_datetime(r.get("withdrawn_on")) if r.get("withdrawn_on") else None,
+		)
+		for r in rows or ()
+		if r.get("purpose") and r.get("granted_on")
+	]
+
+
+def route_for(customer: str, content_class: str, at: datetime | None = None, exclude=()) -> routing.Route:
+	"""The routing decision for ``customer``; a customer without a profile cannot be routed."""
+	name = frappe.db.get_value(PROFILE, {"customer": customer}, "name")
+	if not name:
+		return routing.Route(None, "The customer has no bank profile, so no contact preferences or consents")
+	doc = frappe.get_doc(PROFILE, name)
+	return routing.route(
+		content_class, preferences_of(doc), consents_of(doc.consents), get_datetime(at or now_datetime())
+	)
+
+
+def explain(decision: routing.Route) -> str:
+	"""The decision in the user's language."""
+	args = [
+		_(a) if isinstance(a, str) and a in routing.CHANNELS + routing.CONTENT_CLASSES else a
+		for a in decision.args
+	]
+	if not decision.ok and decision.rejected:
+		args[-1] = "; ".join(f"{_(r.channel)} — {_(r.reason)}" for r in decision.rejected)
+	text = _(decision.reason).format(*args)
+	if decision.send_after:
+		text += " " + _("(deferred to {0}: quiet hours)").format(
+			decision.send_after.strftime("%Y-%m-%d %H:%M")
+		)
+	return text
+
+
+def send(
+	customer: str,
+	content_class: str,
+	subject: str,
+	message: str,
+	*,
+	channel: str | None = None,
+	reference_doctype: str | None = None,
+	reference_name: str | None = None,
+	assign_to: str | None = None,
+	due_date=None,
+	idempotency_key: str | None = None,
+) -> tuple[str | None, str, str | None]:
+	"""Route (unless ``channel`` is given and allowed) and dispatch.
+
+	Returns (outbound message or None, explanation, channel)."""
+	from bank_crm.services import outbound
+
+	decision = route_for(customer, content_class)
+	if channel and channel != decision.channel:
+		# the sender asked for a channel: allowed only if the rule would accept it
+		forced = route_for(customer, content_class, exclude=[c for c in routing.CHANNELS if c != channel])
+		decision = forced
+	if not decision.ok:
+		return None, explain(decision), None
+	name = outbound.dispatch(
+		customer,
+		decision.channel,
+		subject,
+		message,
+		content_class=content_class,
+		reference_doctype=reference_doctype,
+		reference_name=reference_name,
+		assign_to=assign_to,
+		due_date=due_date,
+		idempotency_key=idempotency_key,
+	)
+	return name, explain(decision), decision.channel

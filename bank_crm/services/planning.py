@@ -1,0 +1,509 @@
+"""Daily visit planning: every customer keeps one open plan item per contact kind of their plan.
+
+The decisions are ``bank_crm.core.cadence``; this module reads profiles and their open items in
+batches (one row per profile, the items folded into one string), asks the core what to change,
+and writes only that: new items by one bulk INSERT per batch, re-dated, reassigned and cancelled
+items by one UPDATE … JOIN each. A customer whose open items already match the tier's plan
+(the usual case) is recognised from the SQL row alone and costs no decision at all.
+
+Then, set-based over the whole table: plan items entering the reminder window become ToDos for
+their RM (bulk INSERT, ``_assign`` set by one UPDATE), and the overdue flag follows the dates.
+Each run leaves a Bank Planning Run record; a MariaDB named lock keeps two runs apart.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from datetime import date, timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, now_datetime
+
+from bank_crm.core import cadence
+from bank_crm.services.bulk import execute_values, in_list, insert_rows
+
+PLAN_ITEM = "Bank Visit Plan"
+SERVICE_PLAN = "Bank Service Plan"
+RUN = "Bank Planning Run"
+SETTINGS = "Bank Engagement Settings"
+LOCK = "bank_crm_visit_planning"
+TMP = "bank_crm_tmp_plan"
+SEP_ROW, SEP_FIELD = "\x1e", "\x1f"
+
+
+# -- plans ------------------------------------------------------------------------------------
+def load_plans() -> dict[str, tuple[cadence.PlanLine, ...]]:
+	"""The enabled service plans by tier."""
+	plans = {}
+	enabled = frappe.get_all(SERVICE_PLAN, filters={"enabled": 1}, fields=["name", "tier"])
+	rows = frappe.get_all(
+		"Bank Service Plan Contact",
+		filters={"parenttype": SERVICE_PLAN, "parent": ("in", [p.name for p in enabled] or [""])},
+		fields=["parent", "contact_kind", "every", "unit", "responsible", "content_class", "theme"],
+		order_by="parent, idx",
+	)
+	by_plan: dict[str, list] = {}
+	for r in rows:
+		by_plan.setdefault(r.parent, []).append(
+			cadence.PlanLine(
+				r.contact_kind,
+				int(r.every or 1),
+				r.unit or cadence.MONTH,
+				r.responsible or cadence.RELATIONSHIP_MANAGER,
+				r.theme or "",
+				r.content_class or "",
+			)
+		)
+	for p in enabled:
+		plans[p.tier] = tuple(by_plan.get(p.name, ()))
+	return plans
+
+
+def signature(lines) -> str:
+	"""What a settled customer's open items look like, as the batch query spells them."""
+	return ",".join(f"{line.kind}:{line.key}" for line in sorted(lines, key=lambda x: x.kind))
+
+
+def settings():
+	s = frappe.get_cached_doc(SETTINGS)
+	return int(s.reminder_days if s.reminder_days is not None else 7), int(s.planning_batch_size or 20000)
+
+
+# -- the daily job ----------------------------------------------------------------------------
+def daily():
+	"""Scheduler entry (daily_long): plan, create due tasks, flag overdue, then care events."""
+	run_planning()
+	from bank_crm.services.care import run_care_events
+
+	run_care_events()
+
+
+def run_planning(today: date | None = None, batch_size: int | None = None) -> str | None:
+	today = getdate(today or frappe.flags.current_date or None)
+	if not _acquire_lock():
+		frappe.log_error(title=_("Visit planning skipped"), message=_("Another planning run holds the lock."))
+		return None
+	started = time.monotonic()
+	run = frappe.get_doc(
+		{"doctype": RUN, "run_date": today, "status": "Running", "started_at": now_datetime()}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()  # the run record is visible while the run works
+	stats = dict.fromkeys(
+		("customers", "created_items", "redated_items", "cancelled_items", "reassigned_items"), 0
+	)
+	try:
+		reminder_days, default_batch = settings()
+		plans = load_plans()
+		after = ""
+		_ensure_tmp_table()
+		while True:
+			rows = _read_batch(after=after, limit=batch_size or default_batch)
+			if not rows:
+				break
+			after = rows[-1][0]
+			_plan_batch(rows, plans, today, stats)
+			frappe.db.commit()  # one batch is one unit of work; a crash resumes with the next run
+		stats["tasks_created"] = create_due_tasks(today, reminder_days)
+		stats["overdue_flagged"] = flag_overdue(today)
+		frappe.db.commit()
+		status, error = "Completed", None
+	except Exception:
+		frappe.db.rollback()
+		status, error = "Failed", traceback.format_exc()
+		frappe.log_error(title=_("Visit planning failed"))
+	finally:
+		_drop_tmp_table()
+		_release_lock()
+	frappe.db.set_value(
+		RUN,
+		run.name,
+		{
+			**stats,
+			"status": status,
+			"error_log": error,
+			"finished_at": now_datetime(),
+			"duration_seconds": round(time.monotonic() - started, 2),
+		},
+		update_modified=False,
+	)
+	frappe.db.set_single_value(SETTINGS, "last_planning_run", run.name)
+	frappe.db.commit()
+	return run.name
+
+
+def plan_profiles(profiles: list[str], today: date | None = None) -> dict:
+	"""Re-plan a few customers now (after a contact, an override or a tier change); no commit."""
+	today = getdate(today or frappe.flags.current_date or None)
+	stats = dict.fromkeys(
+		("customers", "created_items", "redated_items", "cancelled_items", "reassigned_items"), 0
+	)
+	if not profiles:
+		return stats
+	_ensure_tmp_table()
+	try:
+		_plan_batch(_read_batch(names=profiles), load_plans(), today, stats)
+		reminder_days, _batch = settings()
+		stats["tasks_created"] = create_due_tasks(today, reminder_days, profiles=profiles)
+		flag_overdue(today, profiles=profiles)
+	finally:
+		_drop_tmp_table()
+	return stats
+
+
+# -- reading ----------------------------------------------------------------------------------
+_ITEMS = f"""(select group_concat(concat_ws('{SEP_FIELD}', v.name, v.contact_kind, v.due_date, v.plan_key,
+			ifnull(v.last_done_on, ''), ifnull(v.relationship_manager, ''), ifnull(v.branch, ''))
+			order by v.contact_kind separator '{SEP_ROW}')
+		from `tabBank Visit Plan` v where v.profile = p.name and v.status = 'Open')"""
+_SIG = """(select group_concat(concat(v.contact_kind, ':', v.plan_key) order by v.contact_kind separator ',')
+		from `tabBank Visit Plan` v where v.profile = p.name and v.status = 'Open')"""
+
+
+def _read_batch(after: str | None = None, limit: int | None = None, names: list[str] | None = None):
+	"""(name, customer, customer_name, tier, rm, branch, dnc, has_overrides, signature, items)."""
+	where = "p.name in %(names)s" if names else "p.name > %(after)s"
+	return frappe.db.sql(
+		f"""select p.name, p.customer, p.customer_name, p.tier, ifnull(p.relationship_manager, ''),
+			ifnull(p.branch, ''), p.do_not_contact,
+			exists(select 1 from `tabBank Plan Override` o where o.parent = p.name
+				and o.parenttype = 'Bank Customer Profile'),
+			{_SIG}, {_ITEMS}
+		from `tabBank Customer Profile` p
+		where {where}
+		order by p.name {"limit %(limit)s" if limit else ""}""",
+		{"after": after or "", "limit": limit, "names": tuple(names or ())},
+	)
+
+
+def _overrides(profiles: list[str], today: date) -> dict[str, list[cadence.Override]]:
+	if not profiles:
+		return {}
+	out: dict[str, list] = {}
+	for parent, kind, every, unit, until, reason in frappe.db.sql(
+		f"""select parent, contact_kind, every, unit, valid_until, reason from `tabBank Plan Override`
+		where parenttype = 'Bank Customer Profile' and parent in {in_list(profiles)}"""
+	):
+		out.setdefault(parent, []).append(cadence.Override(kind, int(every or 1), unit, until, reason or ""))
+	return out
+
+
+def _last_done(profiles: list[str]) -> dict[str, dict[str, date]]:
+	if not profiles:
+		return {}
+	out: dict[str, dict] = {}
+	for profile, kind, done in frappe.db.sql(
+		f"""select profile, contact_kind, max(completed_on) from `tabBank Visit Plan`
+		where profile in {in_list(profiles)} and status = 'Done' group by profile, contact_kind"""
+	):
+		if done:
+			out.setdefault(profile, {})[kind] = done
+	return out
+
+
+# -- deciding and writing -----------------------------------------------------------------------
+def _parse_items(text: str | None) -> list[tuple]:
+	items = []
+	for part in (text or "").split(SEP_ROW) if text else ():
+		name, kind, due, key, last, rm, branch = part.split(SEP_FIELD)
+		items.append(
+			(name, kind, date.fromisoformat(due), key, date.fromisoformat(last) if last else None, rm, branch)
+		)
+	return items
+
+
+def _plan_batch(rows, plans, today: date, stats: dict):
+	stats["customers"] += len(rows)
+	signatures = {tier: signature(lines) for tier, lines in plans.items()}
+	candidates = []
+	for row in rows:
+		name, _customer, _cname, tier, rm, branch, dnc, has_overrides, sig, items = row
+		if not dnc and not has_overrides and (sig or "") == signatures.get(tier, ""):
+			# settled: the items match the plan; only a new RM or branch needs writing
+			if items and any(i[5] != rm or i[6] != branch for i in _parse_items(items)):
+				candidates.append(row)
+			continue
+		candidates.append(row)
+	if not candidates:
+		return
+	overrides = _overrides([r[0] for r in candidates if r[7]], today)
+	parsed = {r[0]: _parse_items(r[9]) for r in candidates}
+	# the last contact per kind matters only for kinds that get a new item
+	needs_history = [
+		r[0]
+		for r in candidates
+		if not r[6] and {line.kind for line in plans.get(r[3], ())} - {i[1] for i in parsed[r[0]]}
+	]
+	history = _last_done(needs_history) if needs_history else {}
+
+	now = now_datetime()
+	creates, updates, cancels, reassigns = [], [], [], []
+	for name, customer, cname, tier, rm, branch, dnc, _has, _sig, _items in candidates:
+		items = parsed[name]
+		if dnc:
+			lines = {}
+		else:
+			lines = cadence.effective_lines(plans.get(tier, ()), overrides.get(name, ()), today)
+		open_items = [cadence.OpenItem(i[0], i[1], i[2], i[3], i[4]) for i in items]
+		changes = cadence.plan_customer(customer, lines, open_items, history.get(name, {}), today)
+		for line, due, done in changes.create:
+			creates.append(
+				{
+					"name": frappe.generate_hash(length=12),
+					"customer": customer,
+					"customer_name": cname,
+					"profile": name,
+					"tier": tier,
+					"contact_kind": line.kind,
+					"due_date": due,
+					"status": "Open",
+					"is_overdue": int(due < today),
+					"relationship_manager": rm or None,
+					"branch": branch or None,
+					"responsible": line.responsible,
+					"content_class": line.content_class or None,
+					"theme": line.theme or None,
+					"plan_source": line.source,
+					"plan_key": line.key,
+					"last_done_on": done,
+				}
+			)
+		for item_name, line, due in changes.redate:
+			updates.append(
+				(item_name, due, line.key, line.source, line.responsible, line.theme or None, tier)
+			)
+		reason = "Customer asked not to be contacted" if dnc else "No longer in the customer's service plan"
+		cancel_set = set(changes.cancel)
+		for item_name in changes.cancel:
+			cancels.append((item_name, reason))
+		for i in items:
+			if i[0] not in cancel_set and (i[5] != rm or i[6] != branch):
+				reassigns.append((i[0], rm or None, branch or None))
+	if creates:
+		insert_rows(
+			PLAN_ITEM,
+			creates,
+			{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
+		)
+	cursor = frappe.db._cursor
+	if updates:
+		cursor.execute(f"delete from `{TMP}`")
+		execute_values(
+			f"insert into `{TMP}` (name, due_date, plan_key, plan_source, responsible, theme, tier) values ",
+			updates,
+		)
+		cursor.execute(
+			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
+			set v.due_date = t.due_date, v.plan_key = t.plan_key, v.plan_source = t.plan_source,
+				v.responsible = t.responsible, v.theme = t.theme, v.tier = t.tier,
+				v.is_overdue = (t.due_date < %s), v.modified = %s""",
+			(today, now),
+		)
+		cursor.execute(
+			f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
+			set d.date = t.due_date, d.modified = %s where d.status = 'Open'""",
+			(now,),
+		)
+	if cancels:
+		cursor.execute(f"delete from `{TMP}`")
+		execute_values(f"insert into `{TMP}` (name, theme) values ", cancels)
+		cursor.execute(
+			f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
+			set d.status = 'Cancelled', d.modified = %s where d.status = 'Open'""",
+			(now,),
+		)
+		cursor.execute(
+			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
+			set v.status = 'Cancelled', v.cancel_reason = t.theme, v.is_overdue = 0, v.modified = %s""",
+			(now,),
+		)
+	if reassigns:
+		cursor.execute(f"delete from `{TMP}`")
+		execute_values(f"insert into `{TMP}` (name, relationship_manager, branch) values ", reassigns)
+		cursor.execute(
+			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
+			set v.relationship_manager = t.relationship_manager, v.branch = t.branch, v.modified = %s""",
+			(now,),
+		)
+		# an open task follows the customer to the new RM
+		cursor.execute(
+			f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
+			set d.allocated_to = t.relationship_manager, d.modified = %s
+			where d.status = 'Open' and v.responsible = 'Relationship Manager' and t.relationship_manager is not null""",
+			(now,),
+		)
+		cursor.execute(
+			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name join `tabToDo` d on d.name = v.todo
+			set v._assign = json_array(d.allocated_to) where d.status = 'Open'"""
+		)
+	stats["created_items"] += len(creates)
+	stats["redated_items"] += len(updates)
+	stats["cancelled_items"] += len(cancels)
+	stats["reassigned_items"] += len(reassigns)
+
+
+def _ensure_tmp_table():
+	frappe.db.sql("select 1")
+	frappe.db._cursor.execute(
+		f"""create temporary table if not exists `{TMP}` (
+			name varchar(140) primary key, due_date date, plan_key varchar(140), plan_source varchar(140),
+			responsible varchar(140), theme varchar(140), tier varchar(140),
+			relationship_manager varchar(140), branch varchar(140))"""
+	)
+
+
+def _drop_tmp_table():
+	frappe.db._cursor.execute(f"drop temporary table if exists `{TMP}`")
+
+
+# -- tasks and overdue flags --------------------------------------------------------------------
+KIND_LABELS = {
+	cadence.VISIT: "Visit",
+	cadence.CALL: "Call",
+	cadence.MEETING: "Meeting",
+	cadence.SALON: "Salon",
+	cadence.MESSAGE: "Message",
+}
+
+
+def create_due_tasks(today: date, reminder_days: int, profiles: list[str] | None = None) -> int:
+	"""A ToDo for the responsible person of every open item due within the reminder window."""
+	horizon = today + timedelta(days=max(reminder_days, 0))
+	scope = f"and v.profile in {in_list(profiles)}" if profiles else ""
+	total = 0
+	last = ""
+	while True:
+		items = frappe.db.sql(
+			f"""select v.name, v.contact_kind, v.customer_name, v.due_date, v.responsible,
+				v.relationship_manager, v.branch, v.theme
+			from `tabBank Visit Plan` v
+			where v.status = 'Open' and v.todo is null and v.due_date <= %s
+				and v.responsible <> 'Automated' and v.name > %s {scope}
+			order by v.name limit 10000""",
+			(horizon, last),
+		)
+		if not items:
+			return total
+		last = items[-1][0]
+		managers = _branch_managers({i[6] for i in items if i[4] == cadence.BRANCH_MANAGER})
+		languages = _languages({i[5] for i in items} | set(managers.values()))
+		now = now_datetime()
+		todos = []
+		for name, kind, cname, due, responsible, rm, branch, theme in items:
+			user = managers.get(branch) if responsible == cadence.BRANCH_MANAGER else rm
+			if not user:
+				continue
+			lang = languages.get(user)
+			text = _("{0} with {1} due on {2}", lang=lang).format(
+				_(KIND_LABELS.get(kind, kind), lang=lang), cname or "", due
+			)
+			if theme:
+				text += " — " + theme
+			todos.append(
+				{
+					"name": frappe.generate_hash(length=10),
+					"status": "Open",
+					"priority": "High" if due < today else "Medium",
+					"date": due,
+					"allocated_to": user,
+					"description": text,
+					"reference_type": PLAN_ITEM,
+					"reference_name": name,
+					"assigned_by": "Administrator",
+				}
+			)
+		if not todos:
+			continue
+		insert_rows(
+			"ToDo",
+			todos,
+			{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
+		)
+		frappe.db.sql(
+			f"""update `tabBank Visit Plan` v join `tabToDo` d
+				on d.reference_type = %s and d.reference_name = v.name and d.status = 'Open'
+			set v.todo = d.name, v._assign = json_array(d.allocated_to)
+			where v.name in {in_list([t["reference_name"] for t in todos])}""",
+			(PLAN_ITEM,),
+		)
+		total += len(todos)
+
+
+def _languages(users) -> dict[str, str]:
+	"""Each user's language (the system's when unset), so a task reads in its owner's language."""
+	users = [u for u in users if u]
+	default = frappe.db.get_default("lang") or "en"
+	rows = (
+		frappe.get_all("User", filters={"name": ("in", users)}, fields=["name", "language"]) if users else []
+	)
+	return {r.name: r.language or default for r in rows}
+
+
+def _branch_managers(branches) -> dict[str, str]:
+	branches = [b for b in branches if b]
+	if not branches:
+		return {}
+	rows = frappe.get_all(
+		"Bank Branch Member",
+		filters={"parent": ("in", branches), "member_role": "Branch Manager", "parenttype": "Bank Branch"},
+		fields=["parent", "user"],
+		order_by="idx",
+	)
+	out = {}
+	for r in rows:
+		out.setdefault(r.parent, r.user)
+	return out
+
+
+def flag_overdue(today: date, profiles: list[str] | None = None) -> int:
+	scope = f"and profile in {in_list(profiles)}" if profiles else ""
+	frappe.db.sql(
+		f"""update `tabBank Visit Plan` set is_overdue = 1
+		where status = 'Open' and is_overdue = 0 and due_date < %s {scope}""",
+		(today,),
+	)
+	flagged = frappe.db._cursor.rowcount or 0
+	frappe.db.sql(
+		f"""update `tabBank Visit Plan` set is_overdue = 0
+		where status = 'Open' and is_overdue = 1 and due_date >= %s {scope}""",
+		(today,),
+	)
+	return flagged
+
+
+# -- completing an item -------------------------------------------------------------------------
+def complete_item(item: str, interaction: str, done_on: date) -> dict:
+	"""Mark a plan item done by ``interaction``, close its task and plan the next one."""
+	values = frappe.db.get_value(PLAN_ITEM, item, ["status", "todo", "profile"], as_dict=True)
+	if not values:
+		return {}
+	if values.status == "Open":
+		frappe.db.set_value(
+			PLAN_ITEM,
+			item,
+			{"status": "Done", "completed_on": done_on, "interaction": interaction, "is_overdue": 0},
+		)
+		if values.todo:
+			frappe.db.set_value("ToDo", values.todo, "status", "Closed")
+	return plan_profiles([values.profile])
+
+
+def open_item_for(profile: str, kind: str) -> str | None:
+	return frappe.db.get_value(
+		PLAN_ITEM, {"profile": profile, "contact_kind": kind, "status": "Open"}, "name"
+	)
+
+
+# -- locking ------------------------------------------------------------------------------------
+def _acquire_lock() -> bool:
+	return bool(frappe.db.sql("select get_lock(%s, 0)", (LOCK,))[0][0])
+
+
+def _release_lock():
+	frappe.db.sql("select release_lock(%s)", (LOCK,))
+
+
+def summary(run: str) -> str:
+	return json.dumps(frappe.db.get_value(RUN, run, "*", as_dict=True), default=str)
