@@ -325,8 +325,7 @@ def _send_email(doc):
 	doc.recipient = doc.recipient or contact_of(doc.customer, "email")
 	if not doc.recipient:
 		raise DeliveryError(_("Customer {0} has no email address").format(doc.customer))
-	accounts = EmailAccount.find_outgoing(match_by_doctype="Customer")
-	account = accounts and next(iter(accounts.values()))
+	account = EmailAccount.find_outgoing(match_by_doctype="Customer")
 	if not account:
 		raise DeliveryError(_("No outgoing Email Account is set up"))
 	result = _make(
