@@ -46,6 +46,9 @@ permission_query_conditions = {
 	"Bank Lifecycle History": "bank_crm.permissions.linked_query_conditions",
 	"Bank Tier Override": "bank_crm.permissions.linked_query_conditions",
 	"Bank Outbound Message": "bank_crm.permissions.linked_query_conditions",
+	"Bank Service Request": "bank_crm.permissions.linked_query_conditions",
+	"Bank Complaint": "bank_crm.permissions.linked_query_conditions",
+	"Bank Escalation Log": "bank_crm.permissions.linked_query_conditions",
 }
 has_permission = {
 	"Bank Customer Profile": "bank_crm.permissions.profile_has_permission",
@@ -55,6 +58,9 @@ has_permission = {
 	"Bank Lifecycle History": "bank_crm.permissions.linked_has_permission",
 	"Bank Tier Override": "bank_crm.permissions.linked_has_permission",
 	"Bank Outbound Message": "bank_crm.permissions.linked_has_permission",
+	"Bank Service Request": "bank_crm.permissions.linked_has_permission",
+	"Bank Complaint": "bank_crm.permissions.linked_has_permission",
+	"Bank Escalation Log": "bank_crm.permissions.linked_has_permission",
 }
 
 doc_events = {
@@ -70,6 +76,9 @@ scheduler_events = {
 	"daily_long": ["bank_crm.services.segmentation.nightly"],
 	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
 	"cron": {
-		"*/5 * * * *": ["bank_crm.services.outbound.retry_due"],
+		"*/5 * * * *": [
+			"bank_crm.services.outbound.retry_due",
+			"bank_crm.services.service_requests.escalate_due",
+		],
 	},
 }

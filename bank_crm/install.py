@@ -121,6 +121,13 @@ def setup():
 	make_default_policy()
 	make_workflows()
 	ensure_indexes()
+	setup_service()
+
+
+def setup_service():
+	from bank_crm.bank_service.setup import setup as service_setup
+
+	service_setup()
 
 
 def ensure_indexes():
@@ -317,11 +324,18 @@ def before_uninstall():
 
 	clear_demo_data()
 	remove_workflows()
+	remove_service_workflow()
 	remove_custom_fields()
 	revoke_erpnext_permissions()
 	remove_roles()
 	remove_our_traces()
 	frappe.clear_cache()
+
+
+def remove_service_workflow():
+	from bank_crm.bank_service.setup import remove_workflow
+
+	remove_workflow()
 
 
 def remove_workflows():

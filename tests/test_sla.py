@@ -28,6 +28,9 @@ def test_rule_for_tier_beats_rule_for_any_tier_and_unknown_tier_falls_back():
 	assert sla.find_rule(rules, "Inquiry", "Normal", None).response_hours == 10
 	with pytest.raises(CoreValidationError):
 		sla.find_rule(rules, "Complaint", "Normal", "VIP")
+	assert sla.find_rule(RULES, "Inquiry", "Urgent", None, default_tier="Mass").tier == "Mass"
+	with pytest.raises(CoreValidationError):
+		sla.find_rule(RULES, "Inquiry", "Urgent", None)
 	with pytest.raises(CoreValidationError):
 		sla.find_rule(rules, "Gossip", "Normal", "VIP")
 

@@ -62,8 +62,15 @@ def default_rules() -> tuple[SlaRule, ...]:
 	)
 
 
-def find_rule(rules: Iterable[SlaRule], request_type: str, urgency: str, tier: str | None) -> SlaRule:
-	"""The rule for a request: one for its tier wins over one for any tier."""
+def find_rule(
+	rules: Iterable[SlaRule],
+	request_type: str,
+	urgency: str,
+	tier: str | None,
+	default_tier: str | None = None,
+) -> SlaRule:
+	"""The rule for a request: one for its tier wins over one for any tier; a customer not yet
+	tiered is served under ``default_tier`` (the lowest tier) when no rule covers any tier."""
 	if request_type not in REQUEST_TYPES:
 		raise CoreValidationError("request_type", "Unknown request type {0}", request_type)
 	if urgency not in URGENCIES:
@@ -78,6 +85,8 @@ def find_rule(rules: Iterable[SlaRule], request_type: str, urgency: str, tier: s
 			fallback = fallback or rule
 	if fallback:
 		return fallback
+	if default_tier and default_tier != tier:
+		return find_rule(rules, request_type, urgency, default_tier)
 	raise CoreValidationError(
 		"request_type", "No SLA rule for {0} / {1} / {2}", request_type, urgency, tier or "-"
 	)
