@@ -426,6 +426,21 @@ class TestOutboundAccess(FrappeTestCase):
 		cls.customer_b = make_customer(f"外呼权限 B {tag}", rm=cls.rm_b)
 		cls.msg_a = dispatch(cls.customer_a, PHONE, "Call A", "x")
 		cls.msg_b = dispatch(cls.customer_b, PHONE, "Call B", "y")
+		cls.adapter = (
+			frappe.get_doc(
+				{
+					"doctype": ADAPTER,
+					"adapter_name": f"Test access {tag}",
+					"channel": WECHAT,
+					"enabled": 0,
+					"webhook_url": "https://push.example.com/hook",
+					"http_headers": json.dumps({"X-Api-Key": "secret-key"}),
+					"payload_template": TEMPLATE,
+				}
+			)
+			.insert()
+			.name
+		)
 		cls.token = api_token(cls.rm_a)
 		frappe.db.commit()  # the API runs in another thread on its own connection
 		clear_scope_cache()
@@ -436,6 +451,7 @@ class TestOutboundAccess(FrappeTestCase):
 		todos = frappe.get_all(MESSAGE, {"name": ("in", [cls.msg_a, cls.msg_b])}, pluck="todo")
 		frappe.db.delete(MESSAGE, {"name": ("in", [cls.msg_a, cls.msg_b])})
 		frappe.db.delete("ToDo", {"name": ("in", todos)})
+		frappe.db.delete(ADAPTER, {"name": cls.adapter})
 		for customer in (cls.customer_a, cls.customer_b):
 			for doctype in ("Comment", "Communication"):
 				frappe.db.delete(doctype, {"reference_doctype": "Customer", "reference_name": customer})
@@ -458,3 +474,12 @@ class TestOutboundAccess(FrappeTestCase):
 		# read-only for users
 		response = api.post(f"/api/resource/{MESSAGE}", {"customer": self.customer_a, "channel": "SMS"})
 		self.assertEqual(response.status_code, 403)
+
+	def test_rm_reads_adapters_without_endpoint_and_headers(self):
+		response = Api(self.token).get(f"/api/resource/{ADAPTER}/{self.adapter}")
+		self.assertEqual(response.status_code, 200, response.text)
+		data = response.json["data"]
+		self.assertEqual(data["channel"], WECHAT)
+		self.assertNotIn("http_headers", data)
+		self.assertNotIn("webhook_url", data)
+		self.assertNotIn("secret-key", response.text)
