@@ -20,6 +20,14 @@ DEFAULT_CHANNEL = {
 	cadence.MEETING: routing.VISIT,
 	cadence.SALON: routing.VISIT,
 }
+TIMELINE_MEDIUM = {
+	routing.VISIT: "Visit",
+	routing.PHONE: "Phone",
+	routing.SMS: "SMS",
+	routing.EMAIL: "Email",
+	routing.APP_PUSH: "Chat",
+	routing.WECHAT: "Chat",
+}
 MESSAGE_CHANNELS = (routing.SMS, routing.EMAIL, routing.APP_PUSH, routing.WECHAT)
 
 
@@ -38,8 +46,9 @@ class BankInteraction(Document):
 
 	def on_update(self):
 		self.complete_plan_item()
-		self.create_follow_up_tasks()
 		self.send_customer_message()
+		self.create_follow_up_tasks()
+		self.log_on_timeline()
 
 	# -- checks -------------------------------------------------------------------------------
 	def check_customer_access(self):
@@ -144,6 +153,43 @@ class BankInteraction(Document):
 	def complete_plan_item(self):
 		if self.status == "Completed" and self.visit_plan:
 			planning.complete_item(self.visit_plan, self.name, getdate(self.actual_at))
+
+	def log_on_timeline(self):
+		"""A Communication on the customer (medium visit, phone, meeting …) once it is done."""
+		if self.status != "Completed" or self.communication:
+			return
+		parts = [
+			(_("Objective"), self.objective),
+			(_("Outcome"), _(self.outcome) if self.outcome else None),
+			(_("Outcome Notes"), self.outcome_notes),
+			(_("Customer Feedback"), self.customer_feedback),
+			(_("Next Steps"), self.next_steps),
+		]
+		content = "".join(
+			f"<p><b>{frappe.utils.escape_html(label)}</b>: {frappe.utils.escape_html(value)}</p>"
+			for label, value in parts
+			if value
+		)
+		comm = frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": TIMELINE_MEDIUM.get(self.channel, "Other"),
+				"sent_or_received": "Sent",
+				"subject": _("{0} with {1}").format(
+					_(self.interaction_type), self.customer_name or self.customer
+				),
+				"content": content or _("{0} recorded").format(_(self.interaction_type)),
+				"communication_date": self.actual_at,
+				"reference_doctype": "Customer",
+				"reference_name": self.customer,
+				"sender": frappe.session.user if "@" in frappe.session.user else None,
+				"status": "Linked",
+			}
+		)
+		comm.add_link(self.doctype, self.name)
+		comm.insert(ignore_permissions=True)
+		self.db_set("communication", comm.name, update_modified=False)
 
 	def create_follow_up_tasks(self):
 		for row in self.follow_ups:

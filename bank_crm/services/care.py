@@ -1,0 +1,216 @@
+"""Care events: greetings or RM tasks ahead of birthdays, anniversaries and product maturities.
+
+The daily job reads only the customers whose day falls in a rule's window (birthdays and
+anniversaries by month-day, maturities by date range), asks ``core.care`` which events are
+due, and stores each (event, action) once under a unique key (INSERT IGNORE). Only the rows
+still unprocessed are acted on — a greeting through the routed channel (``services.contact``,
+idempotent by the same key) or a ToDo for the owning RM — so a second run, or a run after a
+crash, never greets twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, now_datetime
+
+from bank_crm.core import care, routing
+from bank_crm.services.bulk import in_list, insert_rows
+
+EVENT = "Bank Care Event"
+SETTINGS = "Bank Engagement Settings"
+
+
+def rules() -> list[dict]:
+	return [
+		r
+		for r in frappe.get_all(
+			"Bank Care Rule",
+			filters={"parent": SETTINGS, "parenttype": SETTINGS, "enabled": 1},
+			fields=["event_type", "lead_days", "action", "tier", "greeting"],
+			order_by="idx",
+		)
+	]
+
+
+_PROFILE_COLUMNS = "p.name, p.customer, p.customer_name, p.tier, p.relationship_manager, p.branch"
+
+
+def _candidates(rule, today: date):
+	lead = int(rule.lead_days or 0)
+	tier = "and p.tier = %(tier)s" if rule.tier else ""
+	params = {"tier": rule.tier, "today": today, "until": today + timedelta(days=lead)}
+	if rule.event_type in (care.BIRTHDAY, care.ANNIVERSARY):
+		column = "date_of_birth" if rule.event_type == care.BIRTHDAY else "relationship_since"
+		days = in_list(care.month_days_in_window(today, lead))
+		rows = frappe.db.sql(
+			f"""select {_PROFILE_COLUMNS}, p.{column} from `tabBank Customer Profile` p
+			where p.{column} is not null and date_format(p.{column}, '%%m-%%d') in {days} {tier}""",
+			params,
+		)
+		for *head, origin in rows:
+			if rule.event_type == care.BIRTHDAY:
+				event = care.birthday_event(head[1], origin, today, lead)
+			else:
+				event = care.anniversary_event(head[1], origin, today, lead)
+			if event:
+				yield head, event
+	else:
+		rows = frappe.db.sql(
+			f"""select {_PROFILE_COLUMNS}, m.product, m.maturity_date from `tabBank Product Maturity` m
+			join `tabBank Customer Profile` p on p.name = m.parent
+			where m.parenttype = 'Bank Customer Profile' and m.maturity_date between %(today)s and %(until)s {tier}""",
+			params,
+		)
+		for *head, product, matures in rows:
+			for event in care.maturity_events(head[1], [(product, matures)], today, lead):
+				yield head, event
+
+
+def run_care_events(today: date | None = None) -> int:
+	"""Record due events once and act on those not yet acted on; returns events recorded now."""
+	today = getdate(today or frappe.flags.current_date or None)
+	now = now_datetime()
+	recorded = 0
+	for rule in rules():
+		rows = [
+			{
+				"name": frappe.generate_hash(length=12),
+				"customer": event.customer,
+				"customer_name": head[2],
+				"event_type": event.event_type,
+				"event_date": event.event_date,
+				"detail": event.detail or None,
+				"years": event.years,
+				"action": rule.action,
+				"relationship_manager": head[4],
+				"branch": head[5],
+				"event_key": f"{event.key}|{rule.action}"[:140],
+			}
+			for head, event in _candidates(rule, today)
+		]
+		recorded += insert_rows(
+			EVENT,
+			rows,
+			{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
+			ignore_duplicates=True,
+		)
+		frappe.db.commit()  # the events are recorded before anyone is contacted
+	act_on_pending(today)
+	return recorded
+
+
+def act_on_pending(today: date, limit: int = 20000) -> int:
+	greetings = {(r.event_type, r.action, r.tier or ""): r.greeting for r in rules()}
+	pending = frappe.get_all(
+		EVENT,
+		filters={"status": ("is", "not set")},
+		fields=[
+			"name",
+			"customer",
+			"customer_name",
+			"event_type",
+			"event_date",
+			"detail",
+			"years",
+			"action",
+			"relationship_manager",
+			"event_key",
+		],
+		limit=limit,
+		order_by="event_date",
+	)
+	tiers = dict(
+		frappe.get_all(
+			"Bank Customer Profile",
+			filters={"customer": ("in", list({p.customer for p in pending}) or [""])},
+			fields=["customer", "tier"],
+			as_list=True,
+		)
+	)
+	for ev in pending:
+		try:
+			_act(ev, greetings, tiers.get(ev.customer) or "")
+			frappe.db.commit()
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(title=_("Care event {0} failed").format(ev.name))
+	return len(pending)
+
+
+def _greeting_text(ev, template: str | None) -> str:
+	values = {
+		"customer_name": ev.customer_name or ev.customer,
+		"event_date": ev.event_date,
+		"years": ev.years or "",
+		"detail": ev.detail or "",
+	}
+	if template:
+		try:
+			return template.format(**values)
+		except (KeyError, IndexError, ValueError):
+			pass
+	if ev.event_type == care.BIRTHDAY:
+		return _("Dear {0}, happy birthday from your bank!").format(values["customer_name"])
+	if ev.event_type == care.ANNIVERSARY:
+		return _("Dear {0}, thank you for {1} years with us.").format(
+			values["customer_name"], values["years"]
+		)
+	return _("Dear {0}, your {1} matures on {2}.").format(
+		values["customer_name"], values["detail"], ev.event_date
+	)
+
+
+def _act(ev, greetings, tier):
+	from bank_crm.services import contact
+
+	values = {}
+	notes = []
+	if ev.action in (care.GREETING, care.BOTH):
+		template = greetings.get((ev.event_type, ev.action, tier)) or greetings.get(
+			(ev.event_type, ev.action, "")
+		)
+		message, explanation, channel = contact.send(
+			ev.customer,
+			routing.GREETING,
+			_(ev.event_type),
+			_greeting_text(ev, template),
+			reference_doctype=EVENT,
+			reference_name=ev.name,
+			idempotency_key=ev.event_key,
+		)
+		values.update(outbound_message=message, channel=channel)
+		notes.append(explanation)
+	if ev.action in (care.RM_TASK, care.BOTH) and ev.relationship_manager:
+		if ev.event_type == care.MATURITY:
+			text = _("{0}: {1} matures on {2} — discuss reinvestment").format(
+				ev.customer_name, ev.detail, ev.event_date
+			)
+		else:
+			text = _("{0}: {1} on {2}").format(ev.customer_name, _(ev.event_type), ev.event_date)
+		todo = frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": ev.relationship_manager,
+				"description": text,
+				"date": ev.event_date,
+				"reference_type": EVENT,
+				"reference_name": ev.name,
+				"assigned_by": "Administrator",
+			}
+		).insert(ignore_permissions=True)
+		values["todo"] = todo.name
+	sent = bool(values.get("outbound_message"))
+	if values.get("todo") and sent:
+		status = "Greeting Sent and Task Created"
+	elif values.get("todo"):
+		status = "Task Created"
+	elif sent:
+		status = "Greeting Sent"
+	else:
+		status = "No Channel"
+	values["status"] = status
+	values["note"] = "\n".join(n for n in notes if n) or None
+	frappe.db.set_value(EVENT, ev.name, values, update_modified=False)
