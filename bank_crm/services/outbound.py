@@ -185,6 +185,19 @@ def _by_key(key: str) -> str | None:
 	return frappe.db.get_value(MESSAGE, {"idempotency_key": key}, "name")
 
 
+def requeue(name: str):
+	"""One more attempt for a failed or dead message, in a job after commit (a manual retry)."""
+	frappe.db.set_value(
+		MESSAGE,
+		name,
+		{
+			"status": QUEUED,
+			"next_attempt_at": frappe.utils.add_to_date(now_datetime(), minutes=QUEUED_GRACE_MINUTES),
+		},
+	)
+	enqueue_delivery(name)
+
+
 def enqueue_delivery(name: str):
 	frappe.enqueue(
 		"bank_crm.services.outbound.deliver",

@@ -244,6 +244,27 @@ class TestOutbound(FrappeTestCase):
 		self.retry()
 		self.assertEqual(len(self.server.requests), 2)  # dead stays dead
 
+	def test_manual_retry_of_a_dead_message(self):
+		from bank_crm.api.outbound import retry
+
+		self.make_adapter(max_attempts=1)
+		self.server.reset(failures=1)
+		name = dispatch(self.customer_a, APP_PUSH, "Notice", "Fixed later")
+		outbound.deliver(name)
+		self.assertEqual(self.message(name).status, DEAD)
+
+		frappe.set_user(self.rm_a)
+		with self.assertRaises(frappe.PermissionError):
+			retry(name)
+		frappe.set_user("Administrator")
+		self.assertEqual(retry(name), QUEUED)
+		self.assertEqual(self.queued[-1], name)
+		outbound.deliver(name)
+		doc = self.message(name)
+		self.assertEqual((doc.status, doc.attempts), (SENT, 2))
+		with self.assertRaises(frappe.ValidationError):
+			retry(name)  # nothing to retry
+
 	def test_unreachable_webhook_and_missing_adapter_fail_with_retry(self):
 		name = dispatch(self.customer_a, APP_PUSH, "Tip", "No adapter yet")
 		outbound.deliver(name)
