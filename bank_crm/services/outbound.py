@@ -245,6 +245,14 @@ def retry_due(batch_size: int = RETRY_BATCH, time_budget: float = RETRY_TIME_BUD
 					reference_doctype=MESSAGE,
 					reference_name=name,
 				)
+				# not again in this run (nor in a tight loop): try later
+				frappe.db.set_value(
+					MESSAGE,
+					name,
+					"next_attempt_at",
+					frappe.utils.add_to_date(now_datetime(), minutes=QUEUED_GRACE_MINUTES),
+					update_modified=False,
+				)
 			# each attempt has reached the outside world: record it before starting the next one
 			frappe.db.commit()  # nosemgrep
 			done += 1
