@@ -13,7 +13,18 @@ import frappe
 from bank_crm.install import OUR_ROLES
 
 ROLES = OUR_ROLES
-MODULES = ("Bank CRM", "Bank Customer", "Bank Segmentation")
+SERVICE_DOCTYPES = (
+	"Bank Service Settings",
+	"Bank SLA Rule",
+	"Bank Escalation Level",
+	"Bank Service Request",
+	"Bank Request Task",
+	"Bank Request Update",
+	"Bank Complaint",
+	"Bank Rectification Action",
+	"Bank Escalation Log",
+)
+MODULES = ("Bank CRM", "Bank Customer", "Bank Segmentation", "Bank Service")
 DOCTYPES = (
 	"Bank Branch",
 	"Bank Branch Member",
@@ -35,6 +46,7 @@ DOCTYPES = (
 	"Bank Tier History",
 	"Bank Lifecycle History",
 	"Bank Tier Override",
+	*SERVICE_DOCTYPES,
 )
 CUSTOMER_FIELDS = (
 	"bank_crm_section",
@@ -74,6 +86,10 @@ def assert_installed():
 			problems.append(f"tier {tier} missing")
 	if not frappe.db.exists("Workflow", "Bank Tier Override Approval"):
 		problems.append("tier override workflow missing")
+	if not frappe.db.exists("Workflow", "Bank Complaint Handling"):
+		problems.append("complaint workflow missing")
+	if not frappe.get_single("Bank Service Settings").sla_rules:
+		problems.append("no SLA rules")
 	_report("installed", problems)
 
 
@@ -127,6 +143,15 @@ def assert_uninstalled():
 		problems.append(f"{n} demo users left")
 	if frappe.db.exists("Workflow", "Bank Tier Override Approval"):
 		problems.append("tier override workflow left")
+	if frappe.db.exists("Workflow", "Bank Complaint Handling"):
+		problems.append("complaint workflow left")
+	for state in ("Extension Requested", "Extended Investigation", "Resolution Proposed"):
+		if frappe.db.exists("Workflow State", state):
+			problems.append(f"workflow state {state} left")
+	placeholders = ", ".join(["%s"] * len(SERVICE_DOCTYPES))
+	for table, column in (("tabNotification Log", "document_type"), ("tabCommunication", "reference_doctype")):
+		if n := _count(f"select count(*) from `{table}` where `{column}` in ({placeholders})", SERVICE_DOCTYPES):
+			problems.append(f"{n} rows about service requests left in {table}")
 	if "bank_crm" in frappe.get_installed_apps():
 		problems.append("bank_crm still listed as installed")
 	_report("uninstalled", problems)

@@ -390,3 +390,39 @@ class TestServiceRequests(FrappeTestCase):
 			{(1, "Regulatory Decision"), (2, "Regulatory Decision")},
 		)
 		self.assertEqual(frappe.db.get_value(COMPLAINT, name, "regulatory_breached"), 1)
+
+	# -- reports -----------------------------------------------------------------------------
+	def report(self, user, name, **filters):
+		r = self.api(user).get(
+			"/api/method/frappe.desk.query_report.run",
+			report_name=name,
+			filters=filters,
+			ignore_prepared_report=1,
+		)
+		self.assertEqual(r.status_code, 200, server_messages(r))
+		return r.json["message"]
+
+	def test_reports_respect_row_level_access(self):
+		self.complaint()
+		self.complaint()
+		self.register(
+			user=self.rm_other, customer=self.other_customer, request_type="Complaint", subject="其他"
+		)
+		frappe.db.rollback()
+		mine = frappe.db.count(COMPLAINT, {"customer": self.customer})
+		theirs = frappe.db.count(COMPLAINT, {"customer": self.other_customer})
+		rm = self.report(self.rm, "Complaint Analysis", group_by="Repeat Complainants")
+		self.assertEqual(
+			[(r["label"], r["complaints"]) for r in rm["result"]],
+			[(frappe.db.get_value("Customer", self.customer, "customer_name"), mine)],
+		)
+		self.assertTrue(rm["chart"]["data"]["labels"])
+		cpo = self.report(self.cpo, "Complaint Analysis", group_by="Category")
+		self.assertGreaterEqual(sum(r["complaints"] for r in cpo["result"]), mine + theirs)
+		rm_cat = self.report(self.rm, "Complaint Analysis", group_by="Category")
+		self.assertEqual(sum(r["complaints"] for r in rm_cat["result"]), mine)
+		sla_rm = self.report(self.rm, "SLA Compliance", group_by="Request Type")
+		sla_auditor = self.report(self.auditor, "SLA Compliance", group_by="Request Type")
+		rm_total = sum(r["requests"] for r in sla_rm["result"])
+		self.assertEqual(rm_total, frappe.db.count(REQUEST, {"customer": self.customer}))
+		self.assertGreater(sum(r["requests"] for r in sla_auditor["result"]), rm_total)
