@@ -334,3 +334,38 @@ def test_birthday_query_days_cover_every_event_found(born, today, lead):
 	if event:
 		assert born.strftime("%m-%d") in care.month_days_in_window(today, lead)
 		assert today <= event.event_date <= today + timedelta(days=lead)
+
+
+# -- KPI attainment -----------------------------------------------------------------------------
+def test_kpi_actuals_and_attainment():
+	from bank_crm.core import kpi
+
+	values = kpi.actuals(
+		customers=200,
+		contacted=180,
+		retained=196,
+		depth=4.2,
+		aum_now=1_080_000,
+		aum_then=1_000_000,
+		satisfaction=4.8,
+	)
+	assert (
+		values[kpi.CONTACT_COVERAGE] == 90.0
+		and values[kpi.RETENTION] == 98.0
+		and values[kpi.AUM_GROWTH] == 8.0
+	)
+	result = kpi.attainment(
+		values, {kpi.CONTACT_COVERAGE: 100, kpi.RETENTION: 98, kpi.SATISFACTION: 4.7, kpi.PRODUCT_DEPTH: 5}
+	)
+	assert (result.met, result.total) == (2, 4)
+	assert set(result.missed) == {kpi.CONTACT_COVERAGE, kpi.PRODUCT_DEPTH}
+
+
+def test_unmeasured_kpi_counts_as_missed():
+	from bank_crm.core import kpi
+
+	values = kpi.actuals(
+		customers=0, contacted=0, retained=0, depth=None, aum_now=None, aum_then=0, satisfaction=None
+	)
+	assert all(v is None for v in values.values())
+	assert kpi.attainment(values, {kpi.SATISFACTION: 4}).missed == (kpi.SATISFACTION,)

@@ -125,5 +125,6 @@ def send(
 		assign_to=assign_to,
 		due_date=due_date,
 		idempotency_key=idempotency_key,
+		send_after=decision.send_after,
 	)
 	return name, explain(decision), decision.channel

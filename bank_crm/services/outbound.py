@@ -124,8 +124,12 @@ def dispatch(
 	assign_to: str | None = None,
 	due_date=None,
 	idempotency_key: str | None = None,
+	send_after=None,
 ) -> str:
 	"""Send (or queue) one contact to ``customer`` through ``channel``; the message's name.
+
+	With ``send_after`` (the customer's quiet hours), a message is queued and ``retry_due``
+	sends it once that time has come; tasks (phone, visit) are created at once.
 
 	With ``idempotency_key``, a second call with the same key returns the first message and
 	sends nothing. The caller checks the user's permissions; this runs as the system.
@@ -168,6 +172,9 @@ def dispatch(
 	else:
 		doc.insert(ignore_permissions=True)
 
+	if send_after and channel not in TASK_CHANNELS and get_datetime(send_after) > now_datetime():
+		doc.db_set("next_attempt_at", get_datetime(send_after), update_modified=False)
+		return doc.name
 	if channel in ADAPTER_CHANNELS:
 		# safety net: if the job is lost, retry_due picks the message up after the grace period
 		doc.db_set(

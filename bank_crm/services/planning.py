@@ -74,11 +74,65 @@ def settings():
 
 # -- the daily job ----------------------------------------------------------------------------
 def daily():
-	"""Scheduler entry (daily_long): plan, create due tasks, flag overdue, then care events."""
+	"""Scheduler entry (daily_long): plan, create due tasks, flag overdue; automated touches
+	that are due; then care events."""
 	run_planning()
+	send_due_touches()
 	from bank_crm.services.care import run_care_events
 
 	run_care_events()
+
+
+def send_due_touches(today: date | None = None, limit: int = 20000) -> dict:
+	"""Automated plan items (e.g. the Mass tier's quarterly app/SMS touch) that are due go out
+	through the routed channel; a sent touch completes its item and plans the next one, a
+	customer without a usable channel has the item cancelled with the routing rule's reason."""
+	from bank_crm.services import contact
+
+	today = getdate(today or frappe.flags.current_date or None)
+	items = frappe.db.sql(
+		"""select name, customer, customer_name, profile, content_class, theme from `tabBank Visit Plan`
+		where status = 'Open' and responsible = 'Automated' and due_date <= %s
+		order by due_date limit %s""",
+		(today, limit),
+		as_dict=True,
+	)
+	sent, skipped, profiles = 0, 0, []
+	for item in items:
+		try:
+			subject = item.theme or _("A message from your bank")
+			text = _("Dear {0}: {1}").format(item.customer_name or item.customer, subject)
+			message, explanation, _channel = contact.send(
+				item.customer,
+				item.content_class or "Routine Tip",
+				subject,
+				text,
+				reference_doctype=PLAN_ITEM,
+				reference_name=item.name,
+				idempotency_key=f"touch:{item.name}",
+			)
+			if message:
+				frappe.db.set_value(
+					PLAN_ITEM, item.name, {"status": "Done", "completed_on": today, "is_overdue": 0}
+				)
+				sent += 1
+			else:
+				frappe.db.set_value(
+					PLAN_ITEM,
+					item.name,
+					{"status": "Cancelled", "cancel_reason": explanation[:140], "is_overdue": 0},
+				)
+				skipped += 1
+			profiles.append(item.profile)
+			frappe.db.commit()
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(title=_("Automated touch {0} failed").format(item.name))
+	if profiles:
+		for start in range(0, len(profiles), 5000):
+			plan_profiles(profiles[start : start + 5000], today)
+		frappe.db.commit()
+	return {"sent": sent, "skipped": skipped}
 
 
 def run_planning(today: date | None = None, batch_size: int | None = None) -> str | None:
@@ -239,6 +293,7 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 	history = _last_done(needs_history) if needs_history else {}
 
 	now = now_datetime()
+	kind_names = {k: _(v) for k, v in KIND_LABELS.items()}
 	creates, updates, cancels, reassigns = [], [], [], []
 	for name, customer, cname, tier, rm, branch, dnc, _has, _sig, _items in candidates:
 		items = parsed[name]
@@ -257,6 +312,8 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 					"profile": name,
 					"tier": tier,
 					"contact_kind": line.kind,
+					"subject": f"{kind_names.get(line.kind, line.kind)} · {cname or customer}",
+					"colour": KIND_COLOURS.get(line.kind),
 					"due_date": due,
 					"status": "Open",
 					"is_overdue": int(due < today),
@@ -365,6 +422,15 @@ KIND_LABELS = {
 	cadence.MEETING: "Meeting",
 	cadence.SALON: "Salon",
 	cadence.MESSAGE: "Message",
+}
+
+
+KIND_COLOURS = {
+	cadence.VISIT: "#2490ef",
+	cadence.CALL: "#29cd42",
+	cadence.MEETING: "#ecad4b",
+	cadence.SALON: "#9c27b0",
+	cadence.MESSAGE: "#98a1a9",
 }
 
 

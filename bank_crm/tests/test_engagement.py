@@ -378,6 +378,36 @@ class TestInteractions(EngagementCase):
 		)
 		self.assertIn((doc.communication, "Email"), [(c.name, c.communication_medium) for c in timeline])
 
+	def test_quiet_hours_hold_the_message_until_they_end(self):
+		now = now_datetime()
+		start, end = add_to_date(now, hours=-1), add_to_date(now, hours=1)
+		if start.date() != now.date() or end.date() != now.date():
+			self.skipTest("the quiet window would cross midnight at this time of day")
+		customer, _profile = self.customer(
+			self.rm_a,
+			"Mass",
+			email_id=f"quiet-{self.tag}@test.bank-crm.example",
+			preferred_channel="Email",
+			quiet_hours_start=start.strftime("%H:%M:00"),
+			quiet_hours_end=end.strftime("%H:%M:00"),
+		)
+		doc = frappe.get_doc(
+			{
+				"doctype": "Bank Interaction",
+				"customer": customer,
+				"interaction_type": "Message",
+				"status": "Completed",
+				"outcome": "Achieved",
+				"send_message": 1,
+				"message": "您的理财产品下周到期",
+			}
+		).insert()
+		message = frappe.get_doc("Bank Outbound Message", doc.reload().outbound_message)
+		self.assertEqual(message.status, "Queued")
+		self.assertEqual(message.attempts, 0)
+		self.assertEqual(getdate(message.next_attempt_at), getdate(end))
+		self.assertEqual(str(message.next_attempt_at)[11:16], end.strftime("%H:%M"))
+
 	def test_preferred_channel_needs_consent(self):
 		customer = make_customer(f"维护测试 {self.tag} nc", rm=self.rm_a)
 		self.customers.append(customer)
@@ -385,6 +415,37 @@ class TestInteractions(EngagementCase):
 		with self.assertRaises(frappe.ValidationError) as ctx:
 			make_profile(data)
 		self.assertIn("consent", str(ctx.exception))
+
+
+class TestAutomatedTouches(EngagementCase):
+	def test_due_touch_goes_out_and_the_next_is_planned(self):
+		customer, profile = self.customer(
+			self.rm_a, "Mass", email_id=f"touch-{self.tag}@test.bank-crm.example", preferred_channel="Email"
+		)
+		planning.plan_profiles([profile])
+		touch = open_items(profile)["Message"]
+		frappe.db.set_value(PLAN, touch.name, "due_date", getdate())
+		result = planning.send_due_touches(getdate())
+		self.assertGreaterEqual(result["sent"], 1)
+		self.assertEqual(frappe.db.get_value(PLAN, touch.name, "status"), "Done")
+		following = open_items(profile)["Message"]
+		self.assertEqual(getdate(following.due_date), getdate(add_months(getdate(), 3)))
+		message = frappe.get_all(
+			"Bank Outbound Message",
+			filters={"customer": customer, "reference_name": touch.name},
+			fields=["channel", "content_class"],
+		)
+		self.assertEqual([(m.channel, m.content_class) for m in message], [("Email", "Routine Tip")])
+
+	def test_touch_without_a_channel_is_cancelled_with_the_reason(self):
+		_customer, profile = self.customer(self.rm_a, "Mass")  # no address on file
+		planning.plan_profiles([profile])
+		touch = open_items(profile)["Message"]
+		frappe.db.set_value(PLAN, touch.name, "due_date", getdate())
+		planning.send_due_touches(getdate())
+		status, reason = frappe.db.get_value(PLAN, touch.name, ["status", "cancel_reason"])
+		self.assertEqual(status, "Cancelled")
+		self.assertIn("no address on file", reason)
 
 
 class TestCareEvents(EngagementCase):

@@ -227,7 +227,12 @@ class BankInteraction(Document):
 			reference_doctype=self.doctype,
 			reference_name=self.name,
 			idempotency_key=f"{self.doctype}:{self.name}",
+			send_after=decision.send_after,
 		)
 		self.db_set({"outbound_message": name, "routing_note": contact.explain(decision)[:140]})
 		if decision.channel != self.channel:
 			self.db_set("channel", decision.channel)
+
+
+def on_doctype_update():
+	frappe.db.add_index("Bank Interaction", ["customer", "status", "actual_at"], "customer_status_actual")
