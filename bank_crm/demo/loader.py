@@ -61,6 +61,9 @@ def load(
 		from bank_crm.services.segmentation import run_segmentation
 
 		result["segmentation_run"] = run_segmentation("On Demand", today=today_date)
+	from bank_crm.demo import service
+
+	result["service"] = service.load(seed=seed)
 	print(f"bank_crm demo: {result}")
 	return result
 
@@ -248,6 +251,9 @@ def _write_batch(batch, groups, territory, intervals, today: date, months: int =
 
 def clear() -> dict:
 	"""Remove every demo record: customers, profiles with their rows, staff, branches."""
+	from bank_crm.demo import service
+
+	service.clear()
 	customers = frappe.get_all("Customer", filters={"name": ("like", CUSTOMER_PREFIX + "%")}, pluck="name")
 	profiles = []
 	if frappe.db.table_exists(PROFILE):

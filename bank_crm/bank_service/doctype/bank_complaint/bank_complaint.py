@@ -104,8 +104,9 @@ class BankComplaint(Document):
 				frappe.throw(
 					_("{0} is the subject of this complaint and cannot handle it").format(user), RecusalError
 				)
-			if step == (REGISTERED, ACKNOWLEDGED) and not self.handler:
-				self.handler = user
+			if step == (REGISTERED, ACKNOWLEDGED):
+				self.handler = self.handler or user
+				self.flags.acknowledged = True
 		if step in APPROVALS or step in EXTENSION_DECISIONS:
 			try:
 				regulatory.check_approver(user, frappe.get_roles(user), self.handler)
@@ -185,8 +186,8 @@ class BankComplaint(Document):
 		clock = self.clock()
 		deadline, source = regulatory.deadline(clock)
 		self.regulatory_deadline, self.deadline_source = deadline, source
-		if regulatory.met(clock, getdate(today())) is False:
-			self.regulatory_breached = 1
+		# under the deadline in force (an approved extension moves it; the job flags breaches)
+		self.regulatory_breached = int(regulatory.met(clock, getdate(today())) is False)
 		active = None if self.decided_on else ("Regulatory Decision", regulatory.deadline_at(clock))
 		level, reached = self.escalation_level or 0, self.escalated_deadline
 		if active and reached and get_datetime(reached) != active[1]:
@@ -195,10 +196,14 @@ class BankComplaint(Document):
 
 	# -- the customer --------------------------------------------------------------------------
 	def tell_customer(self):
-		if not (self.flags.tell_extension or self.flags.tell_result):
+		if not (self.flags.tell_extension or self.flags.tell_result or self.flags.acknowledged):
 			return
 		request = frappe.get_doc("Bank Service Request", self.service_request)
 		channel = request.customer_channel()
+		if self.flags.acknowledged:
+			# acknowledging the complaint is the request's first response
+			self.flags.acknowledged = False
+			request.mark_responded()
 		if self.flags.tell_extension:
 			self.flags.tell_extension = False
 			message = _("We need more time to decide your complaint {0}: {1}. We will decide by {2}.").format(

@@ -111,9 +111,15 @@ class BankServiceRequest(Document):
 		self.db_set("complaint", complaint.name, update_modified=False)
 
 	def customer_channel(self) -> str:
-		return {"Email": "Email", "App": "App Push", "Phone": "Phone", "Letter": "Letter"}.get(
-			self.channel, "SMS"
-		)
+		"""How to tell the customer: the way they came in (told in person at the counter)."""
+		return {
+			"Email": "Email",
+			"App": "App Push",
+			"Phone": "Phone",
+			"Letter": "Letter",
+			"Branch Counter": "Visit",
+			"Regulator Referral": "Letter",
+		}.get(self.channel, "SMS")
 
 	# -- clocks --------------------------------------------------------------------------------
 	def clocks(self) -> sla.Clocks:
@@ -148,6 +154,14 @@ class BankServiceRequest(Document):
 		if self.status in (OPEN, REOPENED):
 			self.status = IN_PROGRESS
 		self.send(channel, "Progress", message)
+
+	def mark_responded(self):
+		"""Responded without a message of its own (e.g. its complaint was acknowledged)."""
+		if self.status in (RESOLVED, CLOSED) or self.responded_on:
+			return
+		self.apply_clocks(sla.respond(self.clocks(), now_datetime()))
+		if self.status in (OPEN, REOPENED):
+			self.status = IN_PROGRESS
 
 	def add_update(self, message: str, channel: str):
 		self.respond(message, channel)
