@@ -5,10 +5,9 @@ const API = "bank_crm.api.service.";
 const OUT_CHANNELS = ["Phone", "SMS", "Email", "App Push", "WeChat", "Visit", "Letter"];
 
 function left_text(c) {
-	const parts = [];
-	if (c.days) parts.push(__("{0} d", [c.days]));
-	parts.push(__("{0} h {1} min", [c.hours, c.minutes]));
-	return parts.join(" ");
+	return c.days
+		? __("{0} d {1} h {2} min", [c.days, c.hours, c.minutes])
+		: __("{0} h {1} min", [c.hours, c.minutes]);
 }
 
 function clock_html(label, c, paused) {
@@ -42,8 +41,8 @@ frappe.ui.form.on("Bank Service Request", {
 		if (frm.is_new()) return;
 		frm.call("get_clocks").then((r) => {
 			const c = r.message;
-			let html = `<div class="row">${clock_html(__("Response"), c.response, false)}${clock_html(
-				__("Resolution"),
+			let html = `<div class="row">${clock_html(__("Response", null, "Bank Service Request"), c.response, false)}${clock_html(
+				__("Resolution", null, "Bank Service Request"),
 				c.resolution,
 				c.paused
 			)}</div>`;
