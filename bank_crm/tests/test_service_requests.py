@@ -271,6 +271,11 @@ class TestServiceRequests(FrappeTestCase):
 		self.assertNotEqual(r.status_code, 200)
 		self.step(self.handler, name, "Acknowledge", "Acknowledged")
 		self.assertEqual(self.reload(COMPLAINT, name).handler, self.handler)
+		self.assertEqual(
+			self.reload(REQUEST, request).status, "In Progress", "acknowledging answers the request"
+		)
+		r = self.call(self.rm, "resolve", name=request, resolution="私下了结")
+		self.assertIn("through its workflow", server_messages(r))
 		self.step(self.handler, name, "Start Investigation", "Investigating")
 		r = self.apply(self.handler, name, "Propose Resolution")
 		self.assertIn("proposed resolution", server_messages(r))

@@ -108,6 +108,11 @@ class BankComplaint(Document):
 				self.handler = self.handler or user
 				self.flags.acknowledged = True
 		if step in APPROVALS or step in EXTENSION_DECISIONS:
+			if self.subject_staff and user == self.subject_staff:
+				frappe.throw(
+					_("{0} is the subject of this complaint and cannot decide on it").format(user),
+					RecusalError,
+				)
 			try:
 				regulatory.check_approver(user, frappe.get_roles(user), self.handler)
 			except CoreValidationError as e:
@@ -216,6 +221,7 @@ class BankComplaint(Document):
 		if self.flags.tell_result:
 			self.flags.tell_result = False
 			if request.status not in ("Resolved", "Closed"):
+				request.flags.from_complaint = True
 				request.resolve(self.resolution_proposal, channel)
 		request.flags.ignore_permissions = True
 		request.save()

@@ -238,6 +238,13 @@ class BankServiceRequest(Document):
 
 	def resolve(self, resolution: str, channel: str, first_contact: bool = False):
 		self.ensure_open()
+		if self.complaint and not self.flags.from_complaint:
+			frappe.throw(
+				_(
+					"Complaint {0} is resolved through its workflow: the result goes out with Inform Customer"
+				).format(self.complaint),
+				ServiceRequestError,
+			)
 		if not (resolution or "").strip():
 			frappe.throw(_("Describe the resolution"), ServiceRequestError)
 		self.check_no_open_tasks()
