@@ -62,11 +62,6 @@ def load_plans() -> dict[str, tuple[cadence.PlanLine, ...]]:
 	return plans
 
 
-def signature(lines) -> str:
-	"""What a settled customer's open items look like, as the batch query spells them."""
-	return ",".join(f"{line.kind}:{line.key}" for line in sorted(lines, key=lambda x: x.kind))
-
-
 def settings():
 	s = frappe.get_cached_doc(SETTINGS)
 	return int(s.reminder_days if s.reminder_days is not None else 7), int(s.planning_batch_size or 20000)
@@ -208,27 +203,65 @@ def plan_profiles(profiles: list[str], today: date | None = None) -> dict:
 
 
 # -- reading ----------------------------------------------------------------------------------
-_ITEMS = f"""(select group_concat(concat_ws('{SEP_FIELD}', v.name, v.contact_kind, v.due_date, v.plan_key,
-			ifnull(v.last_done_on, ''), ifnull(v.relationship_manager, ''), ifnull(v.branch, ''))
-			order by v.contact_kind separator '{SEP_ROW}')
-		from `tabBank Visit Plan` v where v.profile = p.name and v.status = 'Open')"""
-_SIG = """(select group_concat(concat(v.contact_kind, ':', v.plan_key) order by v.contact_kind separator ',')
-		from `tabBank Visit Plan` v where v.profile = p.name and v.status = 'Open')"""
-
-
 def _read_batch(after: str | None = None, limit: int | None = None, names: list[str] | None = None):
-	"""(name, customer, customer_name, tier, rm, branch, dnc, has_overrides, signature, items)."""
+	"""Profiles of the batch as (name, customer, customer_name, tier, rm, branch, dnc,
+	has_overrides, signature of the open items).
+
+	Three range scans in profile order — the profiles, their open items' signatures through the
+	covering index ``profile_open_signature``, and the profiles with overrides — rather than
+	subqueries per profile."""
 	where = "p.name in %(names)s" if names else "p.name > %(after)s"
-	return frappe.db.sql(
+	profiles = frappe.db.sql(
 		f"""select p.name, p.customer, p.customer_name, p.tier, ifnull(p.relationship_manager, ''),
-			ifnull(p.branch, ''), p.do_not_contact,
-			exists(select 1 from `tabBank Plan Override` o where o.parent = p.name
-				and o.parenttype = 'Bank Customer Profile'),
-			{_SIG}, {_ITEMS}
+			ifnull(p.branch, ''), p.do_not_contact
 		from `tabBank Customer Profile` p
 		where {where}
 		order by p.name {"limit %(limit)s" if limit else ""}""",
 		{"after": after or "", "limit": limit, "names": tuple(names or ())},
+	)
+	if not profiles:
+		return []
+	params = {"lo": profiles[0][0], "hi": profiles[-1][0], "names": tuple(names or ())}
+	in_batch = "in %(names)s" if names else "between %(lo)s and %(hi)s"
+	signatures = dict(
+		frappe.db.sql(
+			f"""select v.profile, group_concat(concat_ws('{SEP_FIELD}', v.contact_kind, v.plan_key,
+				ifnull(v.relationship_manager, ''), ifnull(v.branch, '')) order by v.contact_kind separator '{SEP_ROW}')
+			from `tabBank Visit Plan` v force index (profile_open_signature)
+			where v.profile {in_batch} and v.status = 'Open'
+			group by v.profile""",
+			params,
+		)
+	)
+	with_overrides = set(
+		frappe.db.sql_list(
+			f"""select distinct parent from `tabBank Plan Override`
+			where parent {in_batch} and parenttype = 'Bank Customer Profile'""",
+			params,
+		)
+	)
+	return [(*row, row[0] in with_overrides, signatures.get(row[0], "")) for row in profiles]
+
+
+def _open_items(profiles: list[str]) -> dict[str, list[tuple]]:
+	"""Open items of a few profiles: (name, kind, due, plan key, last done, rm, branch)."""
+	out: dict[str, list] = {}
+	if not profiles:
+		return out
+	for profile, *item in frappe.db.sql(
+		f"""select profile, name, contact_kind, due_date, plan_key, last_done_on,
+			ifnull(relationship_manager, ''), ifnull(branch, '')
+		from `tabBank Visit Plan` where profile in {in_list(profiles)} and status = 'Open'"""
+	):
+		out.setdefault(profile, []).append(tuple(item))
+	return out
+
+
+def expected_signature(lines, rm: str, branch: str) -> str:
+	"""The signature a settled customer's open items have: one per kind, under the plan's key,
+	with the customer's RM and branch."""
+	return SEP_ROW.join(
+		SEP_FIELD.join((line.kind, line.key, rm, branch)) for line in sorted(lines, key=lambda x: x.kind)
 	)
 
 
@@ -258,45 +291,32 @@ def _last_done(profiles: list[str]) -> dict[str, dict[str, date]]:
 
 
 # -- deciding and writing -----------------------------------------------------------------------
-def _parse_items(text: str | None) -> list[tuple]:
-	items = []
-	for part in (text or "").split(SEP_ROW) if text else ():
-		name, kind, due, key, last, rm, branch = part.split(SEP_FIELD)
-		items.append(
-			(name, kind, date.fromisoformat(due), key, date.fromisoformat(last) if last else None, rm, branch)
-		)
-	return items
-
-
 def _plan_batch(rows, plans, today: date, stats: dict):
 	stats["customers"] += len(rows)
-	signatures = {tier: signature(lines) for tier, lines in plans.items()}
+	tier_keys = {tier: sorted(lines, key=lambda x: x.kind) for tier, lines in plans.items()}
 	candidates = []
 	for row in rows:
-		name, _customer, _cname, tier, rm, branch, dnc, has_overrides, sig, items = row
-		if not dnc and not has_overrides and (sig or "") == signatures.get(tier, ""):
-			# settled: the items match the plan; only a new RM or branch needs writing
-			if items and any(i[5] != rm or i[6] != branch for i in _parse_items(items)):
-				candidates.append(row)
-			continue
+		name, _customer, _cname, tier, rm, branch, dnc, has_overrides, sig = row
+		if not dnc and not has_overrides and sig == expected_signature(tier_keys.get(tier, ()), rm, branch):
+			continue  # settled: one item per planned kind, under the plan's key, with the right RM
 		candidates.append(row)
 	if not candidates:
 		return
 	overrides = _overrides([r[0] for r in candidates if r[7]], today)
-	parsed = {r[0]: _parse_items(r[9]) for r in candidates}
+	parsed = _open_items([r[0] for r in candidates])
 	# the last contact per kind matters only for kinds that get a new item
 	needs_history = [
 		r[0]
 		for r in candidates
-		if not r[6] and {line.kind for line in plans.get(r[3], ())} - {i[1] for i in parsed[r[0]]}
+		if not r[6] and {line.kind for line in plans.get(r[3], ())} - {i[1] for i in parsed.get(r[0], ())}
 	]
 	history = _last_done(needs_history) if needs_history else {}
 
 	now = now_datetime()
 	kind_names = {k: _(v) for k, v in KIND_LABELS.items()}
 	creates, updates, cancels, reassigns = [], [], [], []
-	for name, customer, cname, tier, rm, branch, dnc, _has, _sig, _items in candidates:
-		items = parsed[name]
+	for name, customer, cname, tier, rm, branch, dnc, _has, _sig in candidates:
+		items = parsed.get(name, [])
 		if dnc:
 			lines = {}
 		else:

@@ -28,7 +28,12 @@ class BankVisitPlan(Document):
 
 
 def on_doctype_update():
-	frappe.db.add_index("Bank Visit Plan", ["profile", "status", "contact_kind"], "profile_status_kind")
+	# covering index of the planning job's signature scan (profile order, open items only)
+	frappe.db.add_index(
+		"Bank Visit Plan",
+		["profile", "status", "contact_kind", "plan_key", "relationship_manager", "branch"],
+		"profile_open_signature",
+	)
 	frappe.db.add_index("Bank Visit Plan", ["status", "todo", "due_date"], "status_todo_due")
 	frappe.db.add_index("Bank Visit Plan", ["status", "is_overdue", "due_date"], "status_overdue_due")
 	frappe.db.add_index("Bank Visit Plan", ["relationship_manager", "status", "due_date"], "rm_status_due")
