@@ -45,6 +45,9 @@ permission_query_conditions = {
 	"Bank Tier History": "bank_crm.permissions.linked_query_conditions",
 	"Bank Lifecycle History": "bank_crm.permissions.linked_query_conditions",
 	"Bank Tier Override": "bank_crm.permissions.linked_query_conditions",
+	"Bank Visit Plan": "bank_crm.permissions.direct_query_conditions",
+	"Bank Interaction": "bank_crm.permissions.direct_query_conditions",
+	"Bank Care Event": "bank_crm.permissions.direct_query_conditions",
 	"Bank Outbound Message": "bank_crm.permissions.linked_query_conditions",
 	"Bank Service Request": "bank_crm.permissions.linked_query_conditions",
 	"Bank Complaint": "bank_crm.permissions.linked_query_conditions",
@@ -57,6 +60,9 @@ has_permission = {
 	"Bank Tier History": "bank_crm.permissions.linked_has_permission",
 	"Bank Lifecycle History": "bank_crm.permissions.linked_has_permission",
 	"Bank Tier Override": "bank_crm.permissions.linked_has_permission",
+	"Bank Visit Plan": "bank_crm.permissions.direct_has_permission",
+	"Bank Interaction": "bank_crm.permissions.direct_has_permission",
+	"Bank Care Event": "bank_crm.permissions.direct_has_permission",
 	"Bank Outbound Message": "bank_crm.permissions.linked_has_permission",
 	"Bank Service Request": "bank_crm.permissions.linked_has_permission",
 	"Bank Complaint": "bank_crm.permissions.linked_has_permission",
@@ -73,7 +79,7 @@ override_whitelisted_methods = {
 }
 
 scheduler_events = {
-	"daily_long": ["bank_crm.services.segmentation.nightly"],
+	"daily_long": ["bank_crm.services.segmentation.nightly", "bank_crm.services.planning.daily"],
 	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
 	"cron": {
 		"*/5 * * * *": [

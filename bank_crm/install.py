@@ -122,6 +122,7 @@ def setup():
 	make_workflows()
 	ensure_indexes()
 	setup_service()
+	engagement_setup()
 
 
 def setup_service():
@@ -137,6 +138,17 @@ def ensure_indexes():
 	)
 
 	on_doctype_update()
+	from bank_crm.bank_engagement.doctype.bank_visit_plan.bank_visit_plan import (
+		on_doctype_update as visit_plan_indexes,
+	)
+
+	visit_plan_indexes()
+
+
+def engagement_setup():
+	from bank_crm.bank_engagement.setup import setup
+
+	setup()
 
 
 DEFAULT_TIERS = (

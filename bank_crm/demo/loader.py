@@ -64,6 +64,9 @@ def load(
 	from bank_crm.demo import service
 
 	result["service"] = service.load(seed=seed)
+	from bank_crm.demo import engagement
+
+	result["engagement"] = engagement.load(seed=seed, today=today_date)
 	print(f"bank_crm demo: {result}")
 	return result
 
@@ -251,9 +254,10 @@ def _write_batch(batch, groups, territory, intervals, today: date, months: int =
 
 def clear() -> dict:
 	"""Remove every demo record: customers, profiles with their rows, staff, branches."""
-	from bank_crm.demo import service
+	from bank_crm.demo import engagement, service
 
 	service.clear()
+	engagement.clear()
 	customers = frappe.get_all("Customer", filters={"name": ("like", CUSTOMER_PREFIX + "%")}, pluck="name")
 	profiles = []
 	if frappe.db.table_exists(PROFILE):

@@ -313,7 +313,7 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 	history = _last_done(needs_history) if needs_history else {}
 
 	now = now_datetime()
-	kind_names = {k: _(v) for k, v in KIND_LABELS.items()}
+	kind_names = {k: _(v, context=PLAN_ITEM) for k, v in KIND_LABELS.items()}
 	creates, updates, cancels, reassigns = [], [], [], []
 	for name, customer, cname, tier, rm, branch, dnc, _has, _sig in candidates:
 		items = parsed.get(name, [])
@@ -483,7 +483,7 @@ def create_due_tasks(today: date, reminder_days: int, profiles: list[str] | None
 				continue
 			lang = languages.get(user)
 			text = _("{0} with {1} due on {2}", lang=lang).format(
-				_(KIND_LABELS.get(kind, kind), lang=lang), cname or "", due
+				_(KIND_LABELS.get(kind, kind), lang=lang, context=PLAN_ITEM), cname or "", due
 			)
 			if theme:
 				text += " — " + theme

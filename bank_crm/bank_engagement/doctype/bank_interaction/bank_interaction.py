@@ -110,13 +110,17 @@ class BankInteraction(Document):
 		if item.contact_kind != self.interaction_type:
 			frappe.throw(
 				_("Plan Item: {0} plans a {1}, not a {2}").format(
-					self.visit_plan, _(item.contact_kind), _(self.interaction_type)
+					self.visit_plan,
+					_(item.contact_kind, context=self.doctype),
+					_(self.interaction_type, context=self.doctype),
 				),
 				title=_("Invalid Value"),
 			)
 		if item.status != "Open" and item.interaction != self.name:
 			frappe.throw(
-				_("Plan Item: {0} is already {1}").format(self.visit_plan, _(item.status)),
+				_("Plan Item: {0} is already {1}").format(
+					self.visit_plan, _(item.status, context="Bank Visit Plan")
+				),
 				title=_("Invalid Value"),
 			)
 
@@ -177,9 +181,10 @@ class BankInteraction(Document):
 				"communication_medium": TIMELINE_MEDIUM.get(self.channel, "Other"),
 				"sent_or_received": "Sent",
 				"subject": _("{0} with {1}").format(
-					_(self.interaction_type), self.customer_name or self.customer
+					_(self.interaction_type, context=self.doctype), self.customer_name or self.customer
 				),
-				"content": content or _("{0} recorded").format(_(self.interaction_type)),
+				"content": content
+				or _("{0} recorded").format(_(self.interaction_type, context=self.doctype)),
 				"communication_date": self.actual_at,
 				"reference_doctype": "Customer",
 				"reference_name": self.customer,

@@ -6,10 +6,10 @@ frappe.listview_settings["Bank Visit Plan"] = {
 	filters: [["status", "=", "Open"]],
 	get_indicator(doc) {
 		if (doc.status === "Open" && doc.is_overdue) {
-			return [__("Overdue"), "red", "is_overdue,=,1|status,=,Open"];
+			return [__("Overdue", null, "Bank Visit Plan"), "red", "is_overdue,=,1|status,=,Open"];
 		}
 		const colours = { Open: "orange", Done: "green", Cancelled: "gray" };
-		return [__(doc.status), colours[doc.status], "status,=," + doc.status];
+		return [__(doc.status, null, "Bank Visit Plan"), colours[doc.status], "status,=," + doc.status];
 	},
 	onload(listview) {
 		listview.page.add_inner_button(__("Overdue"), () => {
