@@ -198,11 +198,16 @@ def _history(profiles, rng, today) -> int:
 				last = last - timedelta(days=line.approx_days + rng.randint(-7, 7))
 	if not interactions:
 		return 0
+	from bank_crm.services.planning import _languages
+
+	languages = _languages({p.relationship_manager for p in profiles})
 	year = today.year
 	first = reserve_series(f"BI-{year}-", len(interactions)) + 1
 	for i, row in enumerate(interactions):
 		row["name"] = f"BI-{year}-{first + i:06d}"
 		line, profile, tier = row.pop("_line"), row.pop("_profile"), row.pop("_tier")
+		lang = languages.get(row["relationship_manager"])
+		kind = frappe._(line.kind, lang=lang, context=PLAN)
 		done_on = row["actual_at"].date()
 		item = frappe.generate_hash(length=12)
 		row["visit_plan"] = item
@@ -211,7 +216,7 @@ def _history(profiles, rng, today) -> int:
 		items.append(
 			{
 				"name": item,
-				"subject": f"{frappe._(line.kind, context=PLAN)} · {row['customer_name']}",
+				"subject": f"{kind} · {row['customer_name']}",
 				"customer": row["customer"],
 				"customer_name": row["customer_name"],
 				"profile": profile,
@@ -234,14 +239,14 @@ def _history(profiles, rng, today) -> int:
 				"communication_type": "Communication",
 				"communication_medium": row["channel"],
 				"sent_or_received": "Sent",
-				"subject": f"{frappe._(line.kind, context=PLAN)} · {row['customer_name']}",
-				"content": f"<p><b>{frappe._('Objective')}</b>: {row['objective']}</p>"
+				"subject": f"{kind} · {row['customer_name']}",
+				"content": f"<p><b>{frappe._('Objective', lang=lang)}</b>: {row['objective']}</p>"
 				+ (
-					f"<p><b>{frappe._('Customer Feedback')}</b>: {row['customer_feedback']}</p>"
+					f"<p><b>{frappe._('Customer Feedback', lang=lang)}</b>: {row['customer_feedback']}</p>"
 					if row["customer_feedback"]
 					else ""
 				)
-				+ f"<p><b>{frappe._('Next Steps')}</b>: {row['next_steps']}</p>",
+				+ f"<p><b>{frappe._('Next Steps', lang=lang)}</b>: {row['next_steps']}</p>",
 				"communication_date": row["actual_at"],
 				"reference_doctype": "Customer",
 				"reference_name": row["customer"],

@@ -313,7 +313,16 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 	history = _last_done(needs_history) if needs_history else {}
 
 	now = now_datetime()
-	kind_names = {k: _(v, context=PLAN_ITEM) for k, v in KIND_LABELS.items()}
+	# the subject reads in the language of the RM who works the item (calendar, lists)
+	languages = _languages({r[4] for r in candidates})
+	kind_names: dict[tuple, str] = {}
+
+	def kind_name(kind, rm):
+		lang = languages.get(rm)
+		if (kind, lang) not in kind_names:
+			kind_names[(kind, lang)] = _(KIND_LABELS.get(kind, kind), lang=lang, context=PLAN_ITEM)
+		return kind_names[(kind, lang)]
+
 	creates, updates, cancels, reassigns = [], [], [], []
 	for name, customer, cname, tier, rm, branch, dnc, _has, _sig in candidates:
 		items = parsed.get(name, [])
@@ -332,7 +341,7 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 					"profile": name,
 					"tier": tier,
 					"contact_kind": line.kind,
-					"subject": f"{kind_names.get(line.kind, line.kind)} · {cname or customer}",
+					"subject": f"{kind_name(line.kind, rm)} · {cname or customer}",
 					"colour": KIND_COLOURS.get(line.kind),
 					"due_date": due,
 					"status": "Open",

@@ -150,7 +150,7 @@ class TestVisitPlanning(EngagementCase):
 		todo = frappe.db.get_value(PLAN, call.name, "todo")
 		self.assertTrue(todo)
 		self.assertEqual(frappe.db.get_value("ToDo", todo, "allocated_to"), self.rm_a)
-		self.assertIn("电话", frappe.db.get_value("ToDo", todo, "description"))  # the RM reads Chinese
+		self.assertIn("通话", frappe.db.get_value("ToDo", todo, "description"))  # the RM reads Chinese
 		self.assertEqual(planning.create_due_tasks(getdate(), 7, profiles=[profile]), 0)
 
 	def test_override_replans_and_expires(self):

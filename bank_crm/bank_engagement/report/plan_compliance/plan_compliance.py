@@ -107,6 +107,7 @@ def execute(filters=None):
 	)
 
 	goals = _goals()
+	names = _group_names(filters.group_by or "Relationship Manager", {k[0] for k in stats})
 	ranks = dict(frappe.get_all("Bank Customer Tier", fields=["name", "rank"], as_list=True))
 	data = []
 	for (grp, tier), s in sorted(
@@ -125,6 +126,7 @@ def execute(filters=None):
 		planned = s.get("planned") or 0
 		row = {
 			"group": grp or _("Not assigned"),
+			"group_name": names.get(grp) or grp or _("Not assigned"),
 			"tier": tier,
 			"customers": s.get("customers") or 0,
 			"planned": planned,
@@ -141,6 +143,23 @@ def execute(filters=None):
 			row[kpi.FIELD[metric] + "_target"] = goals.get(tier, {}).get(metric)
 		data.append(row)
 	return _columns(filters), data, None, _chart(data)
+
+
+def _group_names(group_by: str, keys) -> dict:
+	keys = [k for k in keys if k]
+	if not keys:
+		return {}
+	if group_by == "Relationship Manager":
+		return dict(
+			frappe.get_all("User", filters={"name": ("in", keys)}, fields=["name", "full_name"], as_list=True)
+		)
+	if group_by == "Branch":
+		return dict(
+			frappe.get_all(
+				"Bank Branch", filters={"name": ("in", keys)}, fields=["name", "branch_name"], as_list=True
+			)
+		)
+	return {k: _(k) for k in keys}
 
 
 def _goals() -> dict[str, dict[str, float]]:
@@ -176,9 +195,9 @@ def _columns(filters):
 			"options": "Bank Customer Tier",
 			"width": 90,
 		},
-		{"label": _("Customers"), "fieldname": "customers", "fieldtype": "Int", "width": 90},
+		{"label": _("Customer Count"), "fieldname": "customers", "fieldtype": "Int", "width": 90},
 		{"label": _("Planned"), "fieldname": "planned", "fieldtype": "Int", "width": 80},
-		{"label": _("Done"), "fieldname": "done", "fieldtype": "Int", "width": 70},
+		{"label": _("Completed"), "fieldname": "done", "fieldtype": "Int", "width": 80},
 		{"label": _("Done on Time"), "fieldname": "on_time", "fieldtype": "Int", "width": 100},
 		{"label": _("Overdue"), "fieldname": "overdue", "fieldtype": "Int", "width": 80},
 		{"label": _("Completion (%)"), "fieldname": "completion", "fieldtype": "Percent", "width": 110},
@@ -205,10 +224,10 @@ def _chart(data):
 	top = data[:12]
 	return {
 		"data": {
-			"labels": [f"{d['group']} · {_(d['tier'])}" for d in top],
+			"labels": [f"{d['group_name']} · {_(d['tier'])}" for d in top],
 			"datasets": [
 				{"name": _("Planned"), "values": [d["planned"] for d in top]},
-				{"name": _("Done"), "values": [d["done"] for d in top]},
+				{"name": _("Completed"), "values": [d["done"] for d in top]},
 				{"name": _("Overdue"), "values": [d["overdue"] for d in top]},
 			],
 		},
