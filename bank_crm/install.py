@@ -439,6 +439,19 @@ def remove_our_traces():
 	frappe.db.delete("DocShare", {"share_doctype": ("in", doctypes)})
 	frappe.db.delete("Singles", {"doctype": ("in", doctypes)})
 	frappe.db.delete("__Auth", {"doctype": ("in", doctypes)})
+	frappe.db.delete("Notification Log", {"document_type": ("in", doctypes)})
+	frappe.db.delete("Error Log", {"reference_doctype": ("in", doctypes)})
+	# timeline entries our records made (contacts, messages, request updates)
+	linked = frappe.get_all(
+		"Communication Link", filters={"link_doctype": ("in", doctypes)}, pluck="parent", distinct=True
+	)
+	ours = set(linked) | set(
+		frappe.get_all("Communication", filters={"reference_doctype": ("in", doctypes)}, pluck="name")
+	)
+	for start in range(0, len(ours), 5000):
+		chunk = list(ours)[start : start + 5000]
+		frappe.db.delete("Communication Link", {"parent": ("in", chunk)})
+		frappe.db.delete("Communication", {"name": ("in", chunk)})
 
 
 def _our_modules():

@@ -24,7 +24,24 @@ SERVICE_DOCTYPES = (
 	"Bank Rectification Action",
 	"Bank Escalation Log",
 )
-MODULES = ("Bank CRM", "Bank Customer", "Bank Segmentation", "Bank Service")
+ENGAGEMENT_DOCTYPES = (
+	"Bank Service Plan",
+	"Bank Service Plan Contact",
+	"Bank Service Privilege",
+	"Bank Tier Goal",
+	"Bank Plan Override",
+	"Bank Product Maturity",
+	"Bank Visit Plan",
+	"Bank Interaction",
+	"Bank Interaction Follow-up",
+	"Bank Care Event",
+	"Bank Care Rule",
+	"Bank Engagement Settings",
+	"Bank Planning Run",
+	"Bank Channel Adapter",
+	"Bank Outbound Message",
+)
+MODULES = ("Bank CRM", "Bank Customer", "Bank Segmentation", "Bank Service", "Bank Engagement")
 DOCTYPES = (
 	"Bank Branch",
 	"Bank Branch Member",
@@ -47,6 +64,7 @@ DOCTYPES = (
 	"Bank Lifecycle History",
 	"Bank Tier Override",
 	*SERVICE_DOCTYPES,
+	*ENGAGEMENT_DOCTYPES,
 )
 CUSTOMER_FIELDS = (
 	"bank_crm_section",
@@ -75,6 +93,11 @@ def assert_installed():
 	problems += [f"custom field Customer.{f} missing" for f in CUSTOMER_FIELDS if f not in fields]
 	if not frappe.db.exists("Workspace", "Bank CRM"):
 		problems.append("workspace Bank CRM missing")
+	for tier in ("VIP", "High-end", "Mass"):
+		if not frappe.db.exists("Bank Service Plan", tier):
+			problems.append(f"default service plan for {tier} missing")
+	if not frappe.get_single("Bank Engagement Settings").care_rules:
+		problems.append("Bank Engagement Settings has no care rules")
 	if not frappe.get_all("Custom DocPerm", {"parent": "Customer", "role": "Relationship Manager"}):
 		problems.append("Relationship Manager has no permission on Customer")
 	if not frappe.get_single("Bank CRM Settings").full_id_roles:
@@ -149,9 +172,19 @@ def assert_uninstalled():
 		if frappe.db.exists("Workflow State", state):
 			problems.append(f"workflow state {state} left")
 	placeholders = ", ".join(["%s"] * len(SERVICE_DOCTYPES))
-	for table, column in (("tabNotification Log", "document_type"), ("tabCommunication", "reference_doctype")):
-		if n := _count(f"select count(*) from `{table}` where `{column}` in ({placeholders})", SERVICE_DOCTYPES):
+	for table, column in (
+		("tabNotification Log", "document_type"),
+		("tabCommunication", "reference_doctype"),
+	):
+		if n := _count(
+			f"select count(*) from `{table}` where `{column}` in ({placeholders})", SERVICE_DOCTYPES
+		):
 			problems.append(f"{n} rows about service requests left in {table}")
+	placeholders = ", ".join(["%s"] * len(DOCTYPES))
+	if n := _count(
+		f"select count(*) from `tabCommunication Link` where link_doctype in ({placeholders})", DOCTYPES
+	):
+		problems.append(f"{n} timeline links to our records left in tabCommunication Link")
 	if "bank_crm" in frappe.get_installed_apps():
 		problems.append("bank_crm still listed as installed")
 	_report("uninstalled", problems)
