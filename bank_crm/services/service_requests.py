@@ -169,16 +169,16 @@ def branch_managers(branches) -> dict[str, list[str]]:
 
 
 def consumer_protection_officers() -> list[str]:
-	return frappe.get_all(
-		"Has Role",
-		filters={
-			"role": "Consumer Protection Officer",
-			"parenttype": "User",
-			"parent": ("not in", ("Administrator",)),
-		},
-		pluck="parent",
-		distinct=True,
-	)
+	"""Head-office consumer protection: enabled users with the role."""
+	return [
+		r[0]
+		for r in frappe.db.sql(
+			"""select distinct u.name from `tabHas Role` r join `tabUser` u on u.name = r.parent
+			where r.parenttype = 'User' and r.role = %s and u.enabled = 1 and u.name != 'Administrator'
+			order by u.name""",
+			("Consumer Protection Officer",),
+		)
+	]
 
 
 def recipients(
@@ -298,6 +298,8 @@ def escalate_due(now=None, batch_size: int | None = None) -> dict:
 	for doctype, (fields, deadline_of) in KINDS.items():
 		while True:
 			rows = frappe.db.sql(
+				# no locking read: gap locks on the index would hold up registrations; the
+				# scheduler runs one instance of the job, and a repeat is harmless (idempotent)
 				f"select {fields} from `tab{doctype}` where next_deadline <= %s "
 				"order by next_deadline limit %s",
 				(now, batch_size),

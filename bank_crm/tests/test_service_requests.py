@@ -25,6 +25,7 @@ class TestServiceRequests(FrappeTestCase):
 		cls.rm = make_user("svc-rm", ["Relationship Manager"])
 		cls.rm_other = make_user("svc-rm-other", ["Relationship Manager"])
 		cls.bm = make_user("svc-bm", ["Branch Manager"])
+		cls.bm_other = make_user("svc-bm-other", ["Branch Manager"])
 		cls.handler = make_user("svc-handler", ["Complaint Handler", "Consumer Protection Officer"])
 		cls.accused = make_user("svc-accused", ["Complaint Handler"])
 		cls.cpo = make_user("svc-cpo", ["Consumer Protection Officer"])
@@ -32,7 +33,9 @@ class TestServiceRequests(FrappeTestCase):
 		cls.branch = make_branch(
 			"T-SVC-1", members=[(cls.rm, "Relationship Manager"), (cls.bm, "Branch Manager")]
 		)
-		cls.other_branch = make_branch("T-SVC-2", members=[(cls.rm_other, "Relationship Manager")])
+		cls.other_branch = make_branch(
+			"T-SVC-2", members=[(cls.rm_other, "Relationship Manager"), (cls.bm_other, "Branch Manager")]
+		)
 		tag = frappe.generate_hash(length=6)
 		cls.customer = make_customer(f"服务测试 {tag}", rm=cls.rm)
 		frappe.db.set_value("Customer", cls.customer, {"bank_branch": cls.branch, "bank_tier": "VIP"})
@@ -40,7 +43,16 @@ class TestServiceRequests(FrappeTestCase):
 		frappe.db.set_value("Customer", cls.other_customer, "bank_branch", cls.other_branch)
 		cls.tokens = {
 			u: api_token(u)
-			for u in (cls.rm, cls.rm_other, cls.bm, cls.handler, cls.accused, cls.cpo, cls.auditor)
+			for u in (
+				cls.rm,
+				cls.rm_other,
+				cls.bm,
+				cls.handler,
+				cls.accused,
+				cls.cpo,
+				cls.auditor,
+				cls.bm_other,
+			)
 		}
 		frappe.db.commit()
 		clear_scope_cache()
@@ -290,6 +302,8 @@ class TestServiceRequests(FrappeTestCase):
 		self.put(self.cpo, name, {"rejection_reason": "补充录音证据"})
 		self.step(self.cpo, name, "Reject", "Investigating")
 		self.step(self.handler, name, "Propose Resolution", "Resolution Proposed")
+		# a branch manager of another branch cannot even open it
+		self.assertEqual(self.apply(self.bm_other, name, "Approve").status_code, 403)
 		self.step(self.bm, name, "Approve", "Approved")
 		doc = self.reload(COMPLAINT, name)
 		self.assertEqual((doc.approved_by, doc.decided_on, doc.next_deadline), (self.bm, getdate(), None))
@@ -431,3 +445,33 @@ class TestServiceRequests(FrappeTestCase):
 		rm_total = sum(r["requests"] for r in sla_rm["result"])
 		self.assertEqual(rm_total, frappe.db.count(REQUEST, {"customer": self.customer}))
 		self.assertGreater(sum(r["requests"] for r in sla_auditor["result"]), rm_total)
+
+	def test_escalation_log_follows_row_level_access(self):
+		mine = self.register(urgency="Emergency", subject="紧急")["name"]
+		theirs = self.register(
+			user=self.rm_other, customer=self.other_customer, urgency="Emergency", subject="紧急"
+		)["name"]
+
+		def visible(user):
+			r = self.api(user).get(
+				"/api/resource/Bank Escalation Log",
+				fields=["reference_name"],
+				filters=[["reference_name", "in", [mine, theirs]]],
+				limit_page_length=0,
+			)
+			self.assertEqual(r.status_code, 200, r.text)
+			return {row["reference_name"] for row in r.json["data"]}
+
+		self.assertEqual(visible(self.rm), {mine})
+		self.assertEqual(visible(self.bm_other), {theirs})
+		self.assertEqual(visible(self.cpo), {mine, theirs})
+		self.assertEqual(visible(self.auditor), {mine, theirs})
+
+	def test_settings_refuse_overlapping_rules_and_a_bad_matrix(self):
+		settings = frappe.get_single("Bank Service Settings")
+		settings.append("sla_rules", settings.sla_rules[0].as_dict(no_default_fields=True))
+		self.assertRaises(frappe.ValidationError, settings.save)
+		settings.reload()
+		settings.escalation_matrix[0].offset_minutes = 10_000
+		self.assertRaises(frappe.ValidationError, settings.save)
+		frappe.db.rollback()
