@@ -417,6 +417,47 @@ class TestInteractions(EngagementCase):
 		self.assertIn("consent", str(ctx.exception))
 
 
+class TestServicePlans(EngagementCase):
+	def test_a_plan_names_each_kind_once_with_a_valid_interval(self):
+		plan = frappe.get_doc("Bank Service Plan", "VIP")
+		plan.append(
+			"contacts",
+			{"contact_kind": "Visit", "every": 1, "unit": "Month", "responsible": "Relationship Manager"},
+		)
+		with self.assertRaises(frappe.ValidationError) as ctx:
+			plan.save(ignore_permissions=True)
+		self.assertIn("row 4", str(ctx.exception))
+		plan.reload()
+		plan.contacts[0].every = 0
+		self.assertRaises(frappe.ValidationError, plan.save, ignore_permissions=True)
+
+	def test_goal_targets_are_in_range(self):
+		plan = frappe.get_doc("Bank Service Plan", "VIP")
+		next(g for g in plan.goals if g.kpi == "Satisfaction (1–5)").target = 7
+		self.assertRaises(frappe.ValidationError, plan.save, ignore_permissions=True)
+
+	def test_only_administrators_may_start_a_planning_run(self):
+		token = api_token(self.rm_a)
+		frappe.db.commit()  # the request runs on its own connection
+		response = Api(token).post(
+			"/api/method/bank_crm.bank_engagement.doctype.bank_service_plan.bank_service_plan.replan_now"
+		)
+		self.assertEqual(response.status_code, 403, response.text)
+
+	def test_a_changed_plan_replans_its_customers(self):
+		_customer, profile = self.customer(self.rm_a, "High-end")
+		planning.plan_profiles([profile])
+		visit = open_items(profile)["Visit"]
+		plan = frappe.get_doc("Bank Service Plan", "High-end")
+		next(c for c in plan.contacts if c.contact_kind == "Visit").every = 2
+		plan.save(ignore_permissions=True)
+		stats = planning.plan_profiles([profile])
+		self.assertEqual(stats["redated_items"], 1)
+		item = open_items(profile)["Visit"]
+		self.assertEqual(item.name, visit.name)
+		self.assertEqual(item.plan_key, "2M")
+
+
 class TestAutomatedTouches(EngagementCase):
 	def test_due_touch_goes_out_and_the_next_is_planned(self):
 		customer, profile = self.customer(
