@@ -118,14 +118,21 @@ def timed_run(frappe, now=None):
 
 
 def cleanup(frappe):
+	"""Delete the benchmark's rows in chunks (and their escalation logs and notifications)."""
 	for doctype, prefix in (("Bank Service Request", SR), ("Bank Complaint", CMP)):
-		while frappe.db.sql(f"delete from `tab{doctype}` where name like %s limit 100000", (prefix + "%",)):
+		while True:
+			frappe.db.sql(f"delete from `tab{doctype}` where name like %s limit 100000", (prefix + "%",))
+			deleted = frappe.db._cursor.rowcount
 			frappe.db.commit()
-			if not frappe.db.sql(f"select 1 from `tab{doctype}` where name like %s limit 1", (prefix + "%",)):
+			if not deleted:
 				break
-	frappe.db.sql("delete from `tabBank Escalation Log` where reference_name like %s", ("BENCH%",))
-	frappe.db.sql("delete from `tabNotification Log` where document_name like %s", ("BENCH%",))
+	for table, column in (("Bank Escalation Log", "reference_name"), ("Notification Log", "document_name")):
+		frappe.db.sql(f"delete from `tab{table}` where `{column}` like %s", ("BENCH%",))
 	frappe.db.commit()
+	left = frappe.db.sql("select count(*) from `tabBank Service Request` where name like %s", (SR + "%",))[0][
+		0
+	]
+	assert not left, f"{left} benchmark requests left"
 
 
 def main():
