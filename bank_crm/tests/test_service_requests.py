@@ -207,6 +207,18 @@ class TestServiceRequests(FrappeTestCase):
 		response = self.call(self.rm, "resolve", name=name, resolution="已开户", first_contact=1)
 		self.assertNotEqual(response.status_code, 200)
 		self.ok(self.call(self.rm, "complete_task", name=name, task=task))
+		# a task for the RM, who is already assigned, gets its own ToDo: completing it keeps the RM's
+		own = self.ok(
+			self.call(self.rm, "add_task", name=name, department="IT", owner=self.rm, deadline=due)
+		)["task"]
+		self.ok(self.call(self.rm, "complete_task", name=name, task=own))
+		frappe.db.rollback()
+		self.assertEqual(
+			frappe.db.count("ToDo", {"reference_name": name, "allocated_to": self.rm, "status": "Open"}), 1
+		)
+		self.assertEqual(
+			frappe.db.count("ToDo", {"reference_name": name, "allocated_to": self.rm, "status": "Closed"}), 1
+		)
 		self.ok(self.call(self.rm, "resolve", name=name, resolution="已开户", channel="Email"))
 		result = self.ok(self.call(self.rm, "confirm_satisfaction", name=name, score=2, comment="太慢"))
 		self.assertEqual(result["status"], "Reopened")

@@ -191,42 +191,45 @@ class BankServiceRequest(Document):
 		return row
 
 	def assign_task(self, row):
+		"""A ToDo of its own for each department task (Frappe's assignment: shared and notified
+		the first time; a further task for the same person gets another ToDo)."""
 		from frappe.desk.form.assign_to import add
 
-		before = set(
-			frappe.get_all(
-				"ToDo", {"reference_name": self.name, "allocated_to": row.task_owner}, pluck="name"
-			)
-		)
-		if not frappe.db.exists(
-			"ToDo",
-			{
-				"reference_type": self.doctype,
-				"reference_name": self.name,
-				"allocated_to": row.task_owner,
-				"status": "Open",
-			},
-		):
+		description = _("{0} task for {1}: {2}").format(_(row.department), self.name, row.description or "")
+		open_todo = {
+			"reference_type": self.doctype,
+			"reference_name": self.name,
+			"allocated_to": row.task_owner,
+			"status": "Open",
+		}
+		date = get_datetime(row.deadline).date()
+		if not frappe.db.exists("ToDo", open_todo):
 			add(
 				{
 					"assign_to": [row.task_owner],
 					"doctype": self.doctype,
 					"name": self.name,
-					"description": _("{0} task for {1}: {2}").format(
-						_(row.department), self.name, row.description or ""
-					),
-					"date": get_datetime(row.deadline).date(),
+					"description": description,
+					"date": date,
 				},
 				ignore_permissions=True,
 			)
-		created = set(
-			frappe.get_all(
-				"ToDo", {"reference_name": self.name, "allocated_to": row.task_owner}, pluck="name"
+			todo = frappe.db.get_value("ToDo", open_todo, "name", order_by="creation desc")
+		else:
+			todo = (
+				frappe.get_doc(
+					{
+						**open_todo,
+						"doctype": "ToDo",
+						"description": description,
+						"date": date,
+						"assigned_by": frappe.session.user,
+					}
+				)
+				.insert(ignore_permissions=True)
+				.name
 			)
-		)
-		row.db_set(
-			"todo", next(iter(created - before), None) or next(iter(created), None), update_modified=False
-		)
+		row.db_set("todo", todo, update_modified=False)
 
 	def complete_task(self, row_name: str):
 		row = next((t for t in self.tasks if t.name == row_name), None)
