@@ -290,6 +290,16 @@ BREACH_FLAGS = {
 
 def escalate_due(now=None, batch_size: int | None = None) -> dict:
 	"""Scheduled every five minutes: escalate what is due (idempotent: once per level per breach)."""
+	# one run at a time (a MariaDB named lock, no row locks): a second copy returns at once
+	if not frappe.db.sql("select get_lock('bank_crm_escalation', 0)")[0][0]:
+		return {"checked": 0, "escalations": 0, "notifications": 0, "skipped": 1}
+	try:
+		return _escalate_due(now, batch_size)
+	finally:
+		frappe.db.sql("select release_lock('bank_crm_escalation')")
+
+
+def _escalate_due(now=None, batch_size: int | None = None) -> dict:
 	now = get_datetime(now) if now else now_datetime()
 	batch_size = batch_size or int(setting("escalation_batch_size", 500))
 	levels = matrix()
@@ -298,8 +308,8 @@ def escalate_due(now=None, batch_size: int | None = None) -> dict:
 	for doctype, (fields, deadline_of) in KINDS.items():
 		while True:
 			rows = frappe.db.sql(
-				# no locking read: gap locks on the index would hold up registrations; the
-				# scheduler runs one instance of the job, and a repeat is harmless (idempotent)
+				# no locking read: gap locks on the index would hold up registrations; the named
+				# lock above keeps a second copy of the job out
 				f"select {fields} from `tab{doctype}` where next_deadline <= %s "
 				"order by next_deadline limit %s",
 				(now, batch_size),
