@@ -17,22 +17,22 @@ from datetime import datetime, time, timedelta
 
 from bank_crm.core.consent import MARKETING, SERVICE, ConsentRecord, has_consent
 
-VISIT = "Visit"
-PHONE = "Phone"
-SMS = "SMS"
-EMAIL = "Email"
-APP_PUSH = "App Push"
-WECHAT = "WeChat"
-CHANNELS = (VISIT, PHONE, SMS, EMAIL, APP_PUSH, WECHAT)
-# channels a person carries out (a task for the RM) rather than a message the system sends
-PERSONAL_CHANNELS = frozenset({VISIT, PHONE})
-
-IMPORTANT_NOTICE = "Important Notice"
-SERVICE_CONTENT = "Service"
-ROUTINE_TIP = "Routine Tip"
-GREETING = "Greeting"
-MARKETING_CONTENT = "Marketing"
-CONTENT_CLASSES = (IMPORTANT_NOTICE, SERVICE_CONTENT, ROUTINE_TIP, GREETING, MARKETING_CONTENT)
+# one list of channel names and content classes for the app, re-exported here
+from bank_crm.core.delivery import (  # noqa: F401
+	APP_PUSH,
+	CHANNELS,
+	CONTENT_CLASSES,
+	EMAIL,
+	GREETING,
+	IMPORTANT_NOTICE,
+	PHONE,
+	ROUTINE_TIP,
+	SMS,
+	VISIT,
+	WECHAT,
+)
+from bank_crm.core.delivery import MARKETING as MARKETING_CONTENT
+from bank_crm.core.delivery import SERVICE as SERVICE_CONTENT
 
 # channels that suit each content class, best first
 SUITABLE: dict[str, tuple[str, ...]] = {
