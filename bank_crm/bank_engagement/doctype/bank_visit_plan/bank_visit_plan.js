@@ -8,12 +8,19 @@ frappe.ui.form.on("Bank Visit Plan", {
 		}
 		if (frm.doc.status === "Open" && !frm.is_new()) {
 			frm.add_custom_button(__("Record Contact"), () => {
-				frappe.new_doc("Bank Interaction", {
-					customer: frm.doc.customer,
-					interaction_type: frm.doc.contact_kind,
-					visit_plan: frm.doc.name,
-					objective: frm.doc.theme,
-				});
+				const theme = frm.doc.theme;
+				frappe.new_doc(
+					"Bank Interaction",
+					{
+						customer: frm.doc.customer,
+						interaction_type: frm.doc.contact_kind,
+						visit_plan: frm.doc.name,
+					},
+					(doc) => {
+						// route options carry only short fields: the objective is set here
+						if (theme) doc.objective = theme;
+					}
+				);
 			}).addClass("btn-primary");
 		}
 	},
