@@ -315,6 +315,47 @@ class TestInteractions(EngagementCase):
 			Api(self.tokens[self.rm_a]).get(f"/api/resource/{PLAN}/{other_item}").status_code, 403
 		)
 
+	def test_interactions_and_care_events_follow_row_level_access(self):
+		other = frappe.get_doc(
+			{
+				"doctype": "Bank Interaction",
+				"customer": self.other_customer,
+				"interaction_type": "Call",
+				"status": "Completed",
+				"outcome": "Achieved",
+			}
+		).insert(ignore_permissions=True)
+		event = frappe.get_doc(
+			{
+				"doctype": "Bank Care Event",
+				"customer": self.other_customer,
+				"event_type": "Birthday",
+				"event_date": getdate(),
+				"relationship_manager": self.rm_b,
+				"branch": self.branch,
+				"event_key": f"test|{self.tag}|{self.other_customer}",
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+
+		def names(user, doctype, name):
+			r = Api(self.tokens[user]).get(
+				f"/api/resource/{doctype}",
+				fields=["name"],
+				filters=[["name", "=", name]],
+				limit_page_length=0,
+			)
+			self.assertEqual(r.status_code, 200, r.text)
+			return [row["name"] for row in r.json["data"]]
+
+		for doctype, name in (("Bank Interaction", other.name), ("Bank Care Event", event.name)):
+			self.assertEqual(names(self.rm_a, doctype, name), [], doctype)
+			self.assertEqual(names(self.rm_b, doctype, name), [name], doctype)
+			self.assertEqual(names(self.bm, doctype, name), [name], doctype)
+			self.assertEqual(
+				Api(self.tokens[self.rm_a]).get(f"/api/resource/{doctype}/{name}").status_code, 403
+			)
+
 	def test_completing_needs_an_outcome_and_no_future_time(self):
 		doc = frappe.get_doc(
 			{
