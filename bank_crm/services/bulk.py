@@ -81,6 +81,32 @@ def execute_values(head: str, values: Sequence[Sequence], chunk_size: int = 5_00
 	return _execute_rows(head, sql_rows, chunk_size, tail)
 
 
+def update_rows(doctype: str, rows: Sequence[Mapping], key: str = "name", chunk_size: int = 1_000) -> int:
+	"""Set different values on many rows of ``tab<doctype>`` with one UPDATE … JOIN per chunk.
+
+	Every row names the same columns; ``key`` picks the row to update. Returns rows affected."""
+	rows = list(rows)
+	if not rows:
+		return 0
+	columns = [c for c in rows[0] if c != key]
+	escapes = _escapes()
+	names = [key, *columns]
+	affected = 0
+	for start in range(0, len(rows), chunk_size):
+		chunk = rows[start : start + chunk_size]
+		first = "select " + ", ".join(f"{literal(chunk[0][c], escapes)} as `{c}`" for c in names)
+		rest = ["select " + ", ".join(literal(row[c], escapes) for c in names) for row in chunk[1:]]
+		derived = " union all ".join([first, *rest])
+		assignments = ", ".join(f"t.`{c}` = v.`{c}`" for c in columns)
+		affected += (
+			frappe.db._cursor.execute(
+				f"update `tab{doctype}` t join ({derived}) v on v.`{key}` = t.`{key}` set {assignments}"
+			)
+			or 0
+		)
+	return affected
+
+
 def _execute_rows(head: str, sql_rows: list[str], chunk_size: int, tail: str = "") -> int:
 	cursor = frappe.db._cursor
 	affected = 0

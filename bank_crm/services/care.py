@@ -17,10 +17,11 @@ from frappe import _
 from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import care, routing
-from bank_crm.services.bulk import in_list, insert_rows
+from bank_crm.services.bulk import in_list, insert_rows, update_rows
 
 EVENT = "Bank Care Event"
 SETTINGS = "Bank Engagement Settings"
+ACT_CHUNK = 200
 
 
 def rules() -> list[dict]:
@@ -130,13 +131,18 @@ def act_on_pending(today: date, limit: int = 20000) -> int:
 			as_list=True,
 		)
 	)
-	for ev in pending:
-		try:
-			_act(ev, greetings, tiers.get(ev.customer) or "")
-			frappe.db.commit()
-		except Exception:
-			frappe.db.rollback()
-			frappe.log_error(title=_("Care event {0} failed").format(ev.name))
+	for start in range(0, len(pending), ACT_CHUNK):
+		updates = []
+		for ev in pending[start : start + ACT_CHUNK]:
+			frappe.db.savepoint("bank_crm_care")
+			try:
+				updates.append({"name": ev.name, **_act(ev, greetings, tiers.get(ev.customer) or "")})
+			except Exception:
+				frappe.db.rollback(save_point="bank_crm_care")
+				frappe.log_error(title=_("Care event {0} failed").format(ev.name))
+		# the chunk's outcomes in one UPDATE, committed with the greetings and tasks they record
+		update_rows(EVENT, updates)
+		frappe.db.commit()
 	return len(pending)
 
 
@@ -166,7 +172,7 @@ def _greeting_text(ev, template: str | None) -> str:
 def _act(ev, greetings, tier):
 	from bank_crm.services import contact
 
-	values = {}
+	values = {"outbound_message": None, "channel": None, "todo": None}
 	notes = []
 	if ev.action in (care.GREETING, care.BOTH):
 		template = greetings.get((ev.event_type, ev.action, tier)) or greetings.get(
@@ -213,4 +219,4 @@ def _act(ev, greetings, tier):
 		status = "No Channel"
 	values["status"] = status
 	values["note"] = "\n".join(n for n in notes if n) or None
-	frappe.db.set_value(EVENT, ev.name, values, update_modified=False)
+	return values

@@ -23,7 +23,7 @@ from frappe import _
 from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import cadence
-from bank_crm.services.bulk import execute_values, in_list, insert_rows
+from bank_crm.services.bulk import execute_values, in_list, insert_rows, update_rows
 
 PLAN_ITEM = "Bank Visit Plan"
 SERVICE_PLAN = "Bank Service Plan"
@@ -32,6 +32,7 @@ SETTINGS = "Bank Engagement Settings"
 LOCK = "bank_crm_visit_planning"
 TMP = "bank_crm_tmp_plan"
 SEP_ROW, SEP_FIELD = "\x1e", "\x1f"
+TOUCH_CHUNK = 500
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -93,36 +94,45 @@ def send_due_touches(today: date | None = None, limit: int = 20000) -> dict:
 		as_dict=True,
 	)
 	sent, skipped, profiles = 0, 0, []
-	for item in items:
-		try:
-			subject = item.theme or _("A message from your bank")
-			text = _("Dear {0}: {1}").format(item.customer_name or item.customer, subject)
-			message, explanation, _channel = contact.send(
-				item.customer,
-				item.content_class or "Routine Tip",
-				subject,
-				text,
-				reference_doctype=PLAN_ITEM,
-				reference_name=item.name,
-				idempotency_key=f"touch:{item.name}",
-			)
+	for start in range(0, len(items), TOUCH_CHUNK):
+		updates = []
+		for item in items[start : start + TOUCH_CHUNK]:
+			frappe.db.savepoint("bank_crm_touch")
+			try:
+				subject = item.theme or _("A message from your bank")
+				text = _("Dear {0}: {1}").format(item.customer_name or item.customer, subject)
+				message, explanation, _channel = contact.send(
+					item.customer,
+					item.content_class or "Routine Tip",
+					subject,
+					text,
+					reference_doctype=PLAN_ITEM,
+					reference_name=item.name,
+					idempotency_key=f"touch:{item.name}",  # a rerun after a crash sends nothing twice
+				)
+			except Exception:
+				frappe.db.rollback(save_point="bank_crm_touch")
+				frappe.log_error(title=_("Automated touch {0} failed").format(item.name))
+				continue
 			if message:
-				frappe.db.set_value(
-					PLAN_ITEM, item.name, {"status": "Done", "completed_on": today, "is_overdue": 0}
+				updates.append(
+					{"name": item.name, "status": "Done", "completed_on": today, "cancel_reason": None}
 				)
 				sent += 1
 			else:
-				frappe.db.set_value(
-					PLAN_ITEM,
-					item.name,
-					{"status": "Cancelled", "cancel_reason": explanation[:140], "is_overdue": 0},
+				updates.append(
+					{
+						"name": item.name,
+						"status": "Cancelled",
+						"completed_on": None,
+						"cancel_reason": explanation[:140],
+					}
 				)
 				skipped += 1
 			profiles.append(item.profile)
-			frappe.db.commit()
-		except Exception:
-			frappe.db.rollback()
-			frappe.log_error(title=_("Automated touch {0} failed").format(item.name))
+		# one UPDATE for the chunk's items (no set_value per item)
+		update_rows(PLAN_ITEM, [{**u, "is_overdue": 0} for u in updates])
+		frappe.db.commit()
 	if profiles:
 		for start in range(0, len(profiles), 5000):
 			plan_profiles(profiles[start : start + 5000], today)
@@ -360,7 +370,9 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 			updates.append(
 				(item_name, due, line.key, line.source, line.responsible, line.theme or None, tier)
 			)
-		reason = "Customer asked not to be contacted" if dnc else "No longer in the customer's service plan"
+		reason = (
+			_("Customer asked not to be contacted") if dnc else _("No longer in the customer's service plan")
+		)
 		cancel_set = set(changes.cancel)
 		for item_name in changes.cancel:
 			cancels.append((item_name, reason))

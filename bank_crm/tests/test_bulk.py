@@ -6,7 +6,7 @@ import decimal
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from bank_crm.services.bulk import execute_values, literal
+from bank_crm.services.bulk import execute_values, literal, update_rows
 
 TRICKY = [
 	"plain",
@@ -60,3 +60,24 @@ class TestBulkLiterals(FrappeTestCase):
 			literal(float("nan"))
 		self.assertEqual(literal(True), "1")
 		self.assertEqual(literal(None), "NULL")
+
+
+class TestUpdateRows(FrappeTestCase):
+	def test_each_row_gets_its_own_values_and_no_other_row_changes(self):
+		todos = [
+			frappe.get_doc({"doctype": "ToDo", "description": f"bulk update {i}"})
+			.insert(ignore_permissions=True)
+			.name
+			for i in range(len(TRICKY) + 1)
+		]
+		untouched = todos.pop()
+		rows = [
+			{"name": name, "description": text, "date": datetime.date(2026, 2, 1 + i), "priority": "High"}
+			for i, (name, text) in enumerate(zip(todos, TRICKY, strict=True))
+		]
+		self.assertEqual(update_rows("ToDo", rows, chunk_size=4), len(rows))
+		for row in rows:
+			got = frappe.db.get_value("ToDo", row["name"], ["description", "date", "priority"])
+			self.assertEqual(got, (row["description"], row["date"], "High"))
+		self.assertEqual(frappe.db.get_value("ToDo", untouched, "description"), f"bulk update {len(TRICKY)}")
+		self.assertEqual(update_rows("ToDo", []), 0)
