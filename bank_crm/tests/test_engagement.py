@@ -29,6 +29,24 @@ SERVICE_CONSENT = {
 }
 
 
+def interaction(customer: str, kind: str = "Call", **values):
+	"""An unsaved completed Bank Interaction (pass outcome=None to leave the outcome out)."""
+	data = {
+		"doctype": "Bank Interaction",
+		"customer": customer,
+		"interaction_type": kind,
+		"status": "Completed",
+	}
+	data["outcome"] = "Achieved"
+	data.update(values)
+	return frappe.get_doc({k: v for k, v in data.items() if v is not None})
+
+
+def message_to(customer: str, message: str, **values):
+	"""An unsaved completed Message interaction that sends ``message`` to the customer."""
+	return interaction(customer, "Message", send_message=1, message=message, **values)
+
+
 def open_items(profile: str) -> dict[str, dict]:
 	rows = frappe.get_all(
 		PLAN,
@@ -316,15 +334,7 @@ class TestInteractions(EngagementCase):
 		)
 
 	def test_interactions_and_care_events_follow_row_level_access(self):
-		other = frappe.get_doc(
-			{
-				"doctype": "Bank Interaction",
-				"customer": self.other_customer,
-				"interaction_type": "Call",
-				"status": "Completed",
-				"outcome": "Achieved",
-			}
-		).insert(ignore_permissions=True)
+		other = interaction(self.other_customer).insert(ignore_permissions=True)
 		event = frappe.get_doc(
 			{
 				"doctype": "Bank Care Event",
@@ -357,14 +367,7 @@ class TestInteractions(EngagementCase):
 			)
 
 	def test_completing_needs_an_outcome_and_no_future_time(self):
-		doc = frappe.get_doc(
-			{
-				"doctype": "Bank Interaction",
-				"customer": self.own_customer,
-				"interaction_type": "Call",
-				"status": "Completed",
-			}
-		)
+		doc = interaction(self.own_customer, outcome=None)
 		self.assertRaises(frappe.ValidationError, doc.insert)
 		doc.outcome = "Achieved"
 		doc.actual_at = add_to_date(now_datetime(), days=1)
@@ -374,17 +377,7 @@ class TestInteractions(EngagementCase):
 		customer, profile = self.customer(
 			self.rm_a, "Mass", do_not_contact=1, do_not_contact_reason="投诉后要求"
 		)
-		doc = frappe.get_doc(
-			{
-				"doctype": "Bank Interaction",
-				"customer": customer,
-				"interaction_type": "Message",
-				"status": "Completed",
-				"outcome": "Achieved",
-				"send_message": 1,
-				"message": "您的存款即将到期",
-			}
-		)
+		doc = message_to(customer, "您的存款即将到期")
 		with self.assertRaises(frappe.ValidationError) as ctx:
 			doc.insert()
 		self.assertIn("not to be contacted", str(ctx.exception))
@@ -393,18 +386,8 @@ class TestInteractions(EngagementCase):
 		customer, _profile = self.customer(
 			self.rm_a, "Mass", email_id=f"eng-{self.tag}@test.bank-crm.example", preferred_channel="Email"
 		)
-		doc = frappe.get_doc(
-			{
-				"doctype": "Bank Interaction",
-				"customer": customer,
-				"interaction_type": "Message",
-				"status": "Completed",
-				"outcome": "Achieved",
-				"content_class": "Routine Tip",
-				"send_message": 1,
-				"subject": "利率调整提示",
-				"message": "存款利率下调，理财收益参考如下……",
-			}
+		doc = message_to(
+			customer, "存款利率下调，理财收益参考如下……", content_class="Routine Tip", subject="利率调整提示"
 		).insert()
 		doc.reload()
 		self.assertEqual(doc.channel, "Email")
@@ -422,8 +405,7 @@ class TestInteractions(EngagementCase):
 	def test_quiet_hours_hold_the_message_until_they_end(self):
 		now = now_datetime()
 		start, end = add_to_date(now, hours=-1), add_to_date(now, hours=1)
-		if start.date() != now.date() or end.date() != now.date():
-			self.skipTest("the quiet window would cross midnight at this time of day")
+		# near midnight the window crosses it: the rule handles that, so the test needs no skip
 		customer, _profile = self.customer(
 			self.rm_a,
 			"Mass",
@@ -432,22 +414,11 @@ class TestInteractions(EngagementCase):
 			quiet_hours_start=start.strftime("%H:%M:00"),
 			quiet_hours_end=end.strftime("%H:%M:00"),
 		)
-		doc = frappe.get_doc(
-			{
-				"doctype": "Bank Interaction",
-				"customer": customer,
-				"interaction_type": "Message",
-				"status": "Completed",
-				"outcome": "Achieved",
-				"send_message": 1,
-				"message": "您的理财产品下周到期",
-			}
-		).insert()
+		doc = message_to(customer, "您的理财产品下周到期").insert()
 		message = frappe.get_doc("Bank Outbound Message", doc.reload().outbound_message)
 		self.assertEqual(message.status, "Queued")
 		self.assertEqual(message.attempts, 0)
-		self.assertEqual(getdate(message.next_attempt_at), getdate(end))
-		self.assertEqual(str(message.next_attempt_at)[11:16], end.strftime("%H:%M"))
+		self.assertEqual(message.next_attempt_at, end.replace(second=0, microsecond=0))
 
 	def test_preferred_channel_needs_consent(self):
 		customer = make_customer(f"维护测试 {self.tag} nc", rm=self.rm_a)
