@@ -222,19 +222,25 @@ OUR_WORKFLOW_STATES = ("Draft", "Pending Approval", "Approved", "Rejected", "Can
 OUR_WORKFLOW_ACTIONS = ("Submit for Approval", "Approve", "Reject", "Cancel")
 
 
-def make_workflows():
-	for state, style in zip(
-		OUR_WORKFLOW_STATES, ("", "Warning", "Success", "Danger", "Inverse"), strict=True
-	):
+def ensure_workflow_masters(states, actions):
+	"""Workflow States ((name, style) pairs) and Workflow Action Masters a workflow of ours uses."""
+	for state, style in states:
 		if not frappe.db.exists("Workflow State", state):
 			frappe.get_doc(
 				{"doctype": "Workflow State", "workflow_state_name": state, "style": style}
 			).insert(ignore_permissions=True)
-	for action in OUR_WORKFLOW_ACTIONS:
+	for action in dict.fromkeys(actions):
 		if not frappe.db.exists("Workflow Action Master", action):
 			frappe.get_doc({"doctype": "Workflow Action Master", "workflow_action_name": action}).insert(
 				ignore_permissions=True
 			)
+
+
+def make_workflows():
+	ensure_workflow_masters(
+		zip(OUR_WORKFLOW_STATES, ("", "Warning", "Success", "Danger", "Inverse"), strict=True),
+		OUR_WORKFLOW_ACTIONS,
+	)
 	if frappe.db.exists("Workflow", OVERRIDE_WORKFLOW):
 		return
 	frappe.get_doc(

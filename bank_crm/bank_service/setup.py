@@ -46,16 +46,11 @@ def setup():
 
 
 def make_complaint_workflow():
-	for state, style, _role in STATES:
-		if not frappe.db.exists("Workflow State", state):
-			frappe.get_doc(
-				{"doctype": "Workflow State", "workflow_state_name": state, "style": style}
-			).insert(ignore_permissions=True)
-	for _f, action, _t, _r in TRANSITIONS:
-		if not frappe.db.exists("Workflow Action Master", action):
-			frappe.get_doc({"doctype": "Workflow Action Master", "workflow_action_name": action}).insert(
-				ignore_permissions=True
-			)
+	from bank_crm.install import ensure_workflow_masters
+
+	ensure_workflow_masters(
+		((state, style) for state, style, _role in STATES), (action for _f, action, _t, _r in TRANSITIONS)
+	)
 	if frappe.db.exists("Workflow", COMPLAINT_WORKFLOW):
 		return
 	frappe.get_doc(
