@@ -10,12 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from bank_crm.core import values
+from bank_crm.core.values import MAX_AMOUNT
+
 KEY = ("customer", "as_of_date")
 AMOUNTS = ("deposit_balance", "loan_balance", "aum", "fee_income")
 NON_NEGATIVE = ("deposit_balance", "loan_balance", "aum")
 FIELDS = (*AMOUNTS, "composite_yield", "products_held")
 OPTIONAL = ("source",)
-MAX_AMOUNT = 1e15  # fits decimal(21,9)
+MAX_PRODUCTS = 10_000
+_EARLIEST = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,10 @@ def _clean_fast(row, today: date) -> dict | None:
 	try:
 		if not (_REQUIRED <= row.keys() <= _ALLOWED):
 			return None
-		customer = row["customer"]
-		as_of = date.fromisoformat(row["as_of_date"])
+		customer, raw_date, source = row["customer"], row["as_of_date"], row.get("source")
+		if type(raw_date) is not str or len(raw_date) != 10:
+			return None
+		as_of = date.fromisoformat(raw_date)
 		d, lo, a, fee, y, p = (
 			row["deposit_balance"],
 			row["loan_balance"],
@@ -56,10 +62,12 @@ def _clean_fast(row, today: date) -> dict | None:
 		if not (
 			type(customer) is str
 			and customer.strip() == customer
-			and customer
-			and as_of <= today
+			and 0 < len(customer) <= values.MAX_TEXT
+			and "\x00" not in customer
+			and _EARLIEST <= as_of <= today
+			and (source is None or type(source) is str)
 			and type(p) is int
-			and 0 <= p
+			and 0 <= p <= MAX_PRODUCTS
 			and all(type(v) in (int, float) for v in (d, lo, a, fee, y))
 			and 0 <= d <= MAX_AMOUNT
 			and 0 <= lo <= MAX_AMOUNT
@@ -70,7 +78,7 @@ def _clean_fast(row, today: date) -> dict | None:
 			return None
 	except (AttributeError, KeyError, TypeError, ValueError):
 		return None
-	source = row.get("source")
+	source = source.strip()[: values.MAX_TEXT] if source else None
 	return {
 		"customer": customer,
 		"as_of_date": as_of,
@@ -80,65 +88,49 @@ def _clean_fast(row, today: date) -> dict | None:
 		"fee_income": float(fee),
 		"composite_yield": float(y),
 		"products_held": p,
-		"source": str(source)[:140] if source else None,
+		"source": source or None,
 	}
 
 
 def _clean_slow(index: int, row, today: date) -> tuple[dict | None, list[RowError]]:
+	"""Every reason a row is refused, whatever JSON values it carries; never raises."""
 	if not isinstance(row, Mapping):
 		return None, [RowError(index, "", "each row must be an object")]
 	errors: list[RowError] = []
 	out: dict = {}
-	unknown = sorted(set(row) - set(KEY) - set(FIELDS) - set(OPTIONAL))
-	for name in unknown:
-		errors.append(RowError(index, name, "is not a snapshot field"))
-	customer = row.get("customer")
-	if not isinstance(customer, str) or not customer.strip():
-		errors.append(RowError(index, "customer", "is required"))
+	known = set(KEY) | set(FIELDS) | set(OPTIONAL)
+	for name in sorted((k for k in row if k not in known), key=values.shown)[:20]:
+		errors.append(RowError(index, values.shown(name), "is not a snapshot field"))
+	customer, reason = values.text(row.get("customer"))
+	if reason:
+		errors.append(RowError(index, "customer", reason, (values.MAX_TEXT,)))
 	else:
-		out["customer"] = customer.strip()
-	raw_date = row.get("as_of_date")
-	if raw_date in (None, ""):
-		errors.append(RowError(index, "as_of_date", "is required"))
+		out["customer"] = customer
+	as_of, reason = values.iso_date(row.get("as_of_date"), latest=today)
+	if reason:
+		errors.append(RowError(index, "as_of_date", reason, (values.shown(row.get("as_of_date")),)))
 	else:
-		try:
-			as_of = date.fromisoformat(str(raw_date))
-		except ValueError:
-			errors.append(
-				RowError(index, "as_of_date", "{0} is not a date (YYYY-MM-DD)", (str(raw_date)[:20],))
-			)
-		else:
-			if as_of > today:
-				errors.append(RowError(index, "as_of_date", "{0} is in the future", (as_of.isoformat(),)))
-			out["as_of_date"] = as_of
+		out["as_of_date"] = as_of
 	for name in FIELDS:
 		value = row.get(name)
-		if value is None or value == "":
-			errors.append(RowError(index, name, "is required"))
-			continue
-		if isinstance(value, bool):
-			errors.append(RowError(index, name, "must be a number"))
-			continue
-		try:
-			number = int(value) if name == "products_held" else float(value)
-		except (TypeError, ValueError):
-			errors.append(RowError(index, name, "must be a number"))
-			continue
-		if name == "products_held" and (isinstance(value, float) and not float(value).is_integer()):
-			errors.append(RowError(index, name, "must be a whole number"))
-			continue
-		if number != number or abs(number) > MAX_AMOUNT:  # NaN or absurd
-			errors.append(RowError(index, name, "is out of range"))
-			continue
-		if (name in NON_NEGATIVE or name == "products_held") and number < 0:
-			errors.append(RowError(index, name, "cannot be negative"))
-			continue
-		if name == "composite_yield" and not -100 <= number <= 100:
-			errors.append(RowError(index, name, "must be a percentage between -100 and 100"))
-			continue
-		out[name] = number
-	source = row.get("source")
-	out["source"] = str(source)[:140] if source else None
+		if name == "products_held":
+			number, reason = values.whole(value, minimum=0, maximum=MAX_PRODUCTS)
+		elif name == "composite_yield":
+			number, reason = values.number(value, minimum=-100, maximum=100)
+			if reason == values.OUT_OF_RANGE:
+				reason = "must be a percentage between -100 and 100"
+		else:
+			number, reason = values.number(value, minimum=0 if name in NON_NEGATIVE else -MAX_AMOUNT)
+		if reason:
+			errors.append(RowError(index, name, reason))
+		else:
+			out[name] = number
+	source, reason = values.text(row.get("source"), required=False)
+	if reason == values.TOO_LONG:
+		source, reason = row["source"].strip()[: values.MAX_TEXT], None
+	if reason:
+		errors.append(RowError(index, "source", reason))
+	out["source"] = source
 	return (None, errors) if errors else (out, [])
 
 
