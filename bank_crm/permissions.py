@@ -52,13 +52,28 @@ def scope_condition(scope: Scope, table: str, rm_column: str, branch_column: str
 
 
 def doc_allowed(doc, ptype: str, user: str | None, rm_field: str, branch_field: str):
-	"""``has_permission`` result: False outside the scope, None (defer to roles) inside it."""
+	"""``has_permission`` result: False outside the scope, None (defer to roles) inside it.
+
+	A document the caller sends (``set_value``, ``savedocs``, ``run_doc_method``) carries the
+	values the caller chose; for a stored record the stored owner must be in scope too, so
+	that nobody moves another portfolio's record into their own by writing its RM or branch.
+	"""
 	scope = get_scope(user)
 	if not scope.restricted or scope.everything:
 		return None
 	if ptype == "create" and not doc.get(rm_field) and not doc.get(branch_field):
 		return None
+	stored = _stored(doc, (rm_field, branch_field))
+	if stored is not None and not allows(scope, stored[0], stored[1]):
+		return False
 	return None if allows(scope, doc.get(rm_field), doc.get(branch_field)) else False
+
+
+def _stored(doc, fields):
+	"""The stored values of ``fields`` of ``doc``, or None for a record not in the database."""
+	if doc.get("__islocal") or not doc.get("name") or getattr(doc, "is_new", lambda: False)():
+		return None
+	return frappe.db.get_value(doc.doctype, doc.name, list(fields))
 
 
 def profile_query_conditions(user=None, doctype=None):
@@ -106,10 +121,13 @@ def linked_has_permission(doc, ptype=None, user=None, debug=False):
 	link, target, rm_column, branch_column = LINKED[doc.doctype]
 	if not doc.get(link):
 		return None if ptype == "create" else False
-	owner = frappe.db.get_value(target, doc.get(link), [rm_column, branch_column])
-	if not owner:
-		return False
-	return None if allows(scope, owner[0], owner[1]) else False
+	stored = _stored(doc, (link,))
+	links = {doc.get(link)} | ({stored[0]} if stored and stored[0] else set())
+	for name in links:
+		owner = frappe.db.get_value(target, name, [rm_column, branch_column])
+		if not owner or not allows(scope, owner[0], owner[1]):
+			return False
+	return None
 
 
 # -- records that carry the customer's RM and branch themselves -----------------------------

@@ -1,6 +1,7 @@
 """Hooks on ERPNext's Customer."""
 
 import frappe
+from frappe import _
 
 from bank_crm.permissions import get_scope
 
@@ -19,3 +20,24 @@ def before_insert(doc, method=None):
 		doc.bank_branch = frappe.db.get_value(
 			"Bank Branch Member", {"user": scope.rm_user, "parenttype": "Bank Branch"}, "parent"
 		)
+
+
+OWNERSHIP = ("bank_profile", "bank_relationship_manager", "bank_branch", "bank_tier", "bank_lifecycle_stage")
+
+
+def validate(doc, method=None):
+	"""The bank fields of a customer follow its Bank Customer Profile (and the jobs); nobody
+	changes them on the Customer, from the form or through the API."""
+	if doc.is_new():
+		return
+	before = frappe.db.get_value("Customer", doc.name, OWNERSHIP, as_dict=True)
+	if not before:
+		return
+	for fieldname in OWNERSHIP:
+		if (doc.get(fieldname) or None) != (before.get(fieldname) or None):
+			frappe.throw(
+				_("{0}: change it on the customer's Bank Customer Profile, not on the Customer.").format(
+					_(doc.meta.get_label(fieldname))
+				),
+				frappe.PermissionError,
+			)
