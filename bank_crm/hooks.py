@@ -10,6 +10,7 @@ required_apps = ["erpnext"]
 after_install = "bank_crm.install.after_install"
 after_migrate = "bank_crm.install.after_migrate"
 before_uninstall = "bank_crm.install.before_uninstall"
+after_uninstall = "bank_crm.install.after_uninstall"
 before_tests = "bank_crm.tests.utils.before_tests"
 
 # Records the app owns, filtered by name
@@ -70,13 +71,24 @@ has_permission = {
 }
 
 doc_events = {
-	"Customer": {"before_insert": "bank_crm.overrides.customer.before_insert"},
+	"Customer": {
+		"before_insert": "bank_crm.overrides.customer.before_insert",
+		"validate": "bank_crm.overrides.customer.validate",
+	},
 }
 
 # Global search indexes Customer without row-level filtering: filter its results.
 override_whitelisted_methods = {
 	"frappe.utils.global_search.search": "bank_crm.overrides.global_search.search",
 }
+
+# Requests of RMs and branch managers naming a record out of their reach are refused before
+# Frappe routes them, one answer for "not yours" and "not there" (bank_crm.overrides.request_guard)
+auth_hooks = ["bank_crm.overrides.request_guard.check"]
+
+# Field-level access in every list query of the request or job (bank_crm.overrides.query_guard)
+before_request = ["bank_crm.overrides.query_guard.activate"]
+before_job = ["bank_crm.overrides.query_guard.activate"]
 
 scheduler_events = {
 	"daily_long": ["bank_crm.services.segmentation.nightly", "bank_crm.services.planning.daily"],

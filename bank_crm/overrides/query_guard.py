@@ -1,0 +1,156 @@
+"""Field-level access in list queries: nobody filters, sorts or groups by a field they may not read.
+
+Frappe strips unreadable fields from a list query's SELECT, but applies the caller's filters,
+ORDER BY and GROUP BY as given. A user without permission level 1 on the profile could thus
+ask for "profiles with annual revenue over 10 M" and learn each one's revenue by bisection,
+through any endpoint that lists (``/api/resource``, ``frappe.client.get_list/get_count``, the
+report view, group-by counts, sidebar stats, exports, number cards, charts, calendars …).
+
+Every one of them builds its query with ``frappe.model.db_query.DatabaseQuery``, and Frappe has
+no hook between the caller's filters and the SQL; so this module wraps that one method,
+``DatabaseQuery.build_conditions``, and refuses (403) a query on bank_crm's doctypes or
+ERPNext's Customer that names an unreadable field anywhere outside the SELECT. Queries run
+with ``ignore_permissions`` (the app's own jobs) are not touched. The wrapper is installed by
+the request and job hooks of sites that have bank_crm, and only acts within them.
+"""
+
+import frappe
+from frappe import _
+from frappe.model import child_table_fields, default_fields, optional_fields
+from frappe.model.db_query import DatabaseQuery
+from frappe.utils.data import get_filter
+
+from bank_crm.core.sqlnames import identifiers
+
+CUSTOMER = "Customer"
+_STANDARD = frozenset(f.lower() for f in (*default_fields, *optional_fields, *child_table_fields))
+_NO_VALUE = frozenset({"Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading", "Fold"})
+
+
+class FieldNotReadableError(frappe.PermissionError):
+	pass
+
+
+def activate():
+	"""``before_request`` / ``before_job``: guard this request's list queries."""
+	install()
+	frappe.local.bank_crm_query_guard = True
+
+
+def install():
+	if getattr(DatabaseQuery, "_bank_crm_guarded", False):
+		return
+	original = DatabaseQuery.build_conditions
+
+	def build_conditions(self):
+		if getattr(frappe.local, "bank_crm_query_guard", False) and not self.flags.ignore_permissions:
+			check(self)
+		return original(self)
+
+	DatabaseQuery.build_conditions = build_conditions
+	DatabaseQuery._bank_crm_guarded = True
+
+
+def guarded(doctype: str) -> bool:
+	meta = frappe.get_meta(doctype)
+	if doctype == CUSTOMER:
+		return True
+	if meta.istable:
+		return any(guarded(parent) for parent in _parents(doctype))
+	return meta.module in _our_modules()
+
+
+def check(query: DatabaseQuery):
+	doctype = query.doctype
+	if not guarded(doctype):
+		return
+	user = query.user or frappe.session.user
+	parent = query.parent_doctype
+	hidden = unreadable(doctype, user, parent)
+	children = {df.options: df for df in frappe.get_meta(doctype).get_table_fields()}
+	for name in ("filters", "or_filters"):
+		for condition in _conditions(getattr(query, name)):
+			if isinstance(condition, str):
+				_refuse(doctype, _("a condition written as SQL"))
+			spec = get_filter(doctype, condition)
+			target = spec.doctype or doctype
+			names = identifiers(spec.fieldname)
+			if target == doctype:
+				_assert_readable(doctype, names & hidden)
+			elif target in children:
+				if children[target].fieldname.lower() in hidden:
+					_refuse(doctype, children[target].fieldname)
+				_assert_readable(doctype, names & unreadable(target, user, doctype))
+			else:
+				_assert_readable(doctype, names & unreadable(target, user, None))
+	sortable = set(hidden)
+	for child in children:
+		sortable |= unreadable(child, user, doctype)
+	for clause in (query.order_by, query.group_by):
+		if clause and not isinstance(clause, str):
+			continue
+		_assert_readable(doctype, identifiers(clause) & sortable)
+
+
+def unreadable(doctype: str, user: str, parenttype: str | None) -> set[str]:
+	"""Lower-cased names of ``doctype``'s fields above the user's read permission levels."""
+	cache = _request_cache("unreadable")
+	key = (doctype, user, parenttype)
+	if key not in cache:
+		meta = frappe.get_meta(doctype)
+		if meta.istable and not parenttype:
+			parenttype = next(iter(_parents(doctype)), None)
+		levels = set(meta.get_permlevel_access("read", parenttype=parenttype, user=user))
+		cache[key] = {
+			df.fieldname.lower()
+			for df in meta.fields
+			if df.fieldtype not in _NO_VALUE and (df.permlevel or 0) not in levels
+		} - _STANDARD
+	return cache[key]
+
+
+def _assert_readable(doctype: str, names: set[str]):
+	if names:
+		_refuse(doctype, ", ".join(sorted(names)))
+
+
+def _refuse(doctype: str, what: str):
+	frappe.throw(
+		_("You may not filter, sort or group {0} by {1}: you cannot read it.").format(_(doctype), what),
+		FieldNotReadableError,
+		title=_("Not permitted"),
+	)
+
+
+def _conditions(filters):
+	if not filters:
+		return []
+	if isinstance(filters, dict):
+		return [{key: value} for key, value in filters.items()]
+	if isinstance(filters, list | tuple):
+		return list(filters)
+	return [filters]
+
+
+def _request_cache(name: str) -> dict:
+	caches = getattr(frappe.local, "bank_crm_guard_cache", None)
+	if caches is None:
+		caches = frappe.local.bank_crm_guard_cache = {}
+	return caches.setdefault(name, {})
+
+
+def _parents(child: str) -> set[str]:
+	cache = _request_cache("parents")
+	if child not in cache:
+		tables = ("in", ("Table", "Table MultiSelect"))
+		cache[child] = set(
+			frappe.get_all("DocField", filters={"options": child, "fieldtype": tables}, pluck="parent")
+		) | set(frappe.get_all("Custom Field", filters={"options": child, "fieldtype": tables}, pluck="dt"))
+	return cache[child]
+
+
+def _our_modules() -> set[str]:
+	cache = _request_cache("modules")
+	if "bank_crm" not in cache:
+		cache["bank_crm"] = set(frappe.get_module_list("bank_crm"))
+	return cache["bank_crm"]

@@ -1,0 +1,187 @@
+"""Every request of a relationship manager or branch manager, checked before Frappe routes it.
+
+Frappe and ERPNext have hundreds of whitelisted methods that take a record by name —
+``doctype`` + ``name``/``docname``, ``dt`` + ``dn``, ``reference_doctype`` +
+``reference_name``, ``party_type`` + ``party``, ``customer`` … — and read it with
+``frappe.db`` or ``frappe.get_doc`` without asking our ``has_permission``. Many also answer
+differently for a record that exists and one that does not. Instead of wrapping each, this
+hook (Frappe's ``auth_hooks``: it runs once the user of the request is known, before the
+method) looks at the request's arguments: when one names a row-scoped record that the user
+may not read, or that does not exist, the request is refused with one and the same 403 —
+so nothing, not even existence, is learnt. The REST document routes
+(``/api/resource/<doctype>/<name>``, ``/api/v2/document/...``) get the same answer.
+
+Relationship managers and branch managers work in bank_crm: ERPNext's own whitelisted
+methods (accounting, selling, stock, POS …), several of which read customers without any
+check, are refused to them, except the few that the Customer form needs (``ERPNEXT_ALLOWED``).
+"""
+
+import json
+
+import frappe
+from frappe import _
+
+from bank_crm.permissions import get_scope
+
+# (doctype argument, name argument) pairs that name one record, or a list of them
+PAIRS = (
+	("doctype", "name"),
+	("doctype", "docname"),
+	("doctype", "doc_name"),
+	("doctype", "dn"),
+	("doctype", "names"),
+	("doctype", "docnames"),
+	("doctype", "items"),
+	("dt", "dn"),
+	("dt", "docname"),
+	("reference_doctype", "reference_name"),
+	("reference_doctype", "reference_docname"),
+	("ref_doctype", "docname"),
+	("ref_doctype", "ref_docname"),
+	("link_doctype", "link_name"),
+	("document_type", "document_name"),
+	("doctype_name", "docname"),
+	("party_type", "party"),
+	("party_type", "party_name"),
+	("ptype", "pty"),
+)
+# arguments that name a Customer by themselves
+CUSTOMER_ARGS = ("customer", "party")
+# arguments that carry whole documents (save, submit, run a method on a sent document)
+DOC_ARGS = ("doc", "docs")
+
+ERPNEXT_ALLOWED = frozenset()
+
+REST_PREFIXES = ("/api/resource/", "/api/v1/resource/", "/api/v2/document/")
+
+
+class RecordNotAvailable(frappe.PermissionError):
+	pass
+
+
+def check():
+	"""``auth_hooks`` entry: refuse the request when an argument names a record out of reach."""
+	if not getattr(frappe.local, "request", None) or frappe.session.user in ("Guest", "Administrator"):
+		return
+	scope = get_scope()
+	if not scope.restricted or scope.everything:
+		return
+	path = frappe.local.request.path
+	if path.startswith(REST_PREFIXES):
+		_check_rest(path)
+		return
+	cmd = _method(path)
+	if cmd and cmd.startswith("erpnext.") and cmd not in ERPNEXT_ALLOWED:
+		deny()
+	_check_arguments(frappe.form_dict)
+
+
+def deny():
+	"""One answer for "not yours" and "not there"."""
+	frappe.throw(
+		_("You may not open this record, or it does not exist."),
+		RecordNotAvailable,
+		title=_("Not permitted"),
+	)
+
+
+def readable(doctype: str, name) -> bool:
+	if not isinstance(name, str) or not name or not frappe.db.exists(doctype, name):
+		return False
+	return bool(frappe.has_permission(doctype, "read", doc=name))
+
+
+def require(doctype: str, name):
+	if not readable(doctype, name):
+		deny()
+
+
+def row_scoped(doctype) -> str | None:
+	"""The canonical name of a row-scoped doctype that ``doctype`` spells (MariaDB compares names
+	case-insensitively and ignores trailing spaces), else None."""
+	if not isinstance(doctype, str):
+		return None
+	return _scoped_names().get(doctype.strip().lower())
+
+
+def _scoped_names() -> dict[str, str]:
+	names = getattr(frappe.local, "bank_crm_row_scoped", None)
+	if names is None:
+		hooks = frappe.get_hooks("has_permission", app_name="bank_crm")
+		names = frappe.local.bank_crm_row_scoped = {d.lower(): d for d in hooks}
+	return names
+
+
+def _check_rest(path: str):
+	for prefix in REST_PREFIXES:
+		if path.startswith(prefix):
+			parts = path[len(prefix) :].split("/", 1)
+			break
+	if len(parts) < 2 or not parts[1].strip("/"):
+		return  # a list: row-level conditions and the query guard apply
+	from urllib.parse import unquote
+
+	doctype = row_scoped(unquote(parts[0]))
+	if doctype:
+		name = unquote(parts[1].split("/method/", 1)[0].rstrip("/"))
+		require(doctype, name)
+
+
+def _method(path: str) -> str | None:
+	for prefix in ("/api/method/", "/api/v1/method/", "/api/v2/method/"):
+		if path.startswith(prefix):
+			rest = path[len(prefix) :].strip("/")
+			return rest.replace("/", ".") if rest else None
+	return frappe.form_dict.get("cmd")
+
+
+def _check_arguments(args):
+	for dt_arg, name_arg in PAIRS:
+		if dt_arg not in args or name_arg not in args:
+			continue
+		doctype = row_scoped(args.get(dt_arg))
+		if doctype:
+			for name in _names(args.get(name_arg)):
+				require(doctype, name)
+	for arg in DOC_ARGS:
+		for doc in _documents(args.get(arg)):
+			doctype = row_scoped(doc.get("doctype"))
+			name = doc.get("name")
+			if doctype and name and not doc.get("__islocal") and not str(name).startswith("new-"):
+				require(doctype, name)
+	for arg in CUSTOMER_ARGS:
+		value = args.get(arg)
+		if value and arg == "party" and "party_type" in args:
+			continue  # judged as a pair above
+		if value:
+			for name in _names(value):
+				require("Customer", name)
+
+
+def _documents(value) -> list[dict]:
+	if isinstance(value, str):
+		try:
+			value = json.loads(value)
+		except ValueError:
+			return []
+	if isinstance(value, dict):
+		return [value]
+	if isinstance(value, list):
+		return [d for d in value if isinstance(d, dict)]
+	return []
+
+
+def _names(value) -> list:
+	"""One name, or a JSON list of names as the desk sends them."""
+	if isinstance(value, str):
+		text = value.strip()
+		if text.startswith("["):
+			try:
+				value = json.loads(text)
+			except ValueError:
+				return [value]
+		else:
+			return [value]
+	if isinstance(value, list | tuple):
+		return [v if isinstance(v, str) else json.dumps(v) for v in value]
+	return [value]
