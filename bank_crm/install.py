@@ -106,6 +106,7 @@ ERPNEXT_PERMISSIONS = {
 
 def after_install():
 	setup()
+	security_defaults()  # once: later choices of the administrator stand
 
 
 def after_migrate():
@@ -123,6 +124,14 @@ def setup():
 	ensure_indexes()
 	setup_service()
 	engagement_setup()
+
+
+def security_defaults():
+	"""Two-factor authentication required on the bank roles (effective once the administrator
+	enables it site-wide; the security check reports that)."""
+	from bank_crm.services.posture import apply_app_defaults
+
+	apply_app_defaults()
 
 
 def setup_service():
@@ -360,15 +369,6 @@ def remove_workflows():
 	frappe.db.delete("Workflow", {"name": OVERRIDE_WORKFLOW})
 	frappe.db.delete("Workflow Document State", {"parent": OVERRIDE_WORKFLOW})
 	frappe.db.delete("Workflow Transition", {"parent": OVERRIDE_WORKFLOW})
-	frappe.db.delete(
-		"Workflow Action",
-		{
-			"reference_doctype": (
-				"in",
-				frappe.get_all("DocType", {"module": ("in", _our_modules())}, pluck="name"),
-			)
-		},
-	)
 	# states and actions we may have added, unless another workflow uses them
 	used_states = set(frappe.get_all("Workflow Document State", pluck="state"))
 	for state in ("Draft", "Pending Approval", "Cancelled"):
@@ -433,31 +433,28 @@ def remove_roles():
 
 
 def remove_our_traces():
-	"""Versions, comments, tasks and deleted-document copies of our doctypes."""
+	"""What our records left in Frappe's tables (tasks, comments, versions, timeline entries,
+	notifications, workflow actions and their roles, files, search index …), and our
+	scheduled jobs, so that none of them runs and fails once the code is gone."""
+	from bank_crm.services.traces import remove_traces
+
 	doctypes = frappe.get_all("DocType", filters={"module": ("in", _our_modules())}, pluck="name")
-	if not doctypes:
-		return
-	frappe.db.delete("Version", {"ref_doctype": ("in", doctypes)})
-	frappe.db.delete("Comment", {"reference_doctype": ("in", doctypes)})
-	frappe.db.delete("ToDo", {"reference_type": ("in", doctypes)})
-	frappe.db.delete("Deleted Document", {"deleted_doctype": ("in", doctypes)})
-	frappe.db.delete("Document Follow", {"ref_doctype": ("in", doctypes)})
-	frappe.db.delete("DocShare", {"share_doctype": ("in", doctypes)})
+	remove_traces(doctypes)
 	frappe.db.delete("Singles", {"doctype": ("in", doctypes)})
 	frappe.db.delete("__Auth", {"doctype": ("in", doctypes)})
-	frappe.db.delete("Notification Log", {"document_type": ("in", doctypes)})
-	frappe.db.delete("Error Log", {"reference_doctype": ("in", doctypes)})
-	# timeline entries our records made (contacts, messages, request updates)
-	linked = frappe.get_all(
-		"Communication Link", filters={"link_doctype": ("in", doctypes)}, pluck="parent", distinct=True
-	)
-	ours = set(linked) | set(
-		frappe.get_all("Communication", filters={"reference_doctype": ("in", doctypes)}, pluck="name")
-	)
-	for start in range(0, len(ours), 5000):
-		chunk = list(ours)[start : start + 5000]
-		frappe.db.delete("Communication Link", {"parent": ("in", chunk)})
-		frappe.db.delete("Communication", {"name": ("in", chunk)})
+	jobs = frappe.get_all("Scheduled Job Type", filters={"method": ("like", "bank_crm.%")}, pluck="name")
+	if jobs:
+		frappe.db.delete("Scheduled Job Log", {"scheduled_job_type": ("in", jobs)})
+		frappe.db.delete("Scheduled Job Type", {"name": ("in", jobs)})
+
+
+def after_uninstall():
+	"""Frappe writes Deleted Document copies of our DocTypes, reports and workspace while it
+	removes the modules, after ``before_uninstall``; they go too."""
+	from bank_crm.services.traces import remove_deleted_copies
+
+	remove_deleted_copies(_our_modules())
+	frappe.db.commit()
 
 
 def _our_modules():

@@ -15,22 +15,19 @@ field and reason (in the caller's language). Sending the same batch again stores
 
 import frappe
 from frappe import _
-from frappe.utils import cint
 
+from bank_crm.api import flag, json_rows
+from bank_crm.services import limits
 from bank_crm.services.ingestion import MAX_ROWS, SNAPSHOT, ingest_snapshots
 
 
 @frappe.whitelist(methods=["POST"])
+@limits.per_user("ingest_calls_per_minute", 60)
 def snapshots(rows=None, replace=False) -> dict:
 	if not frappe.has_permission(SNAPSHOT, "create"):
 		frappe.throw(_("You may not load financial snapshots."), frappe.PermissionError)
-	if isinstance(rows, str):
-		rows = frappe.parse_json(rows)
-	if not isinstance(rows, list):
-		frappe.throw(_("rows: send a JSON array of snapshot objects"))
-	if len(rows) > MAX_ROWS:
-		frappe.throw(_("rows: at most {0} rows per call, not {1}").format(MAX_ROWS, len(rows)))
-	result = ingest_snapshots(rows, replace=bool(cint(replace)))
+	rows = json_rows(rows, MAX_ROWS, _("snapshot objects"))
+	result = ingest_snapshots(rows, replace=flag(replace, "replace"))
 	result["errors"] = [
 		{"index": e.index, "field": e.field, "reason": _(e.reason).format(*e.args)} for e in result["errors"]
 	]

@@ -6,14 +6,17 @@ from frappe.core.doctype.access_log.access_log import make_access_log
 
 from bank_crm.core import identity
 from bank_crm.core.errors import CoreValidationError
+from bank_crm.services import limits
 from bank_crm.services.privacy import can_view_full_id, id_fingerprint
 
 PROFILE = "Bank Customer Profile"
 
 
 @frappe.whitelist(methods=["POST"])
+@limits.per_user("reveal_limit_per_hour", 3600)
 def reveal_id_number(profile: str) -> str:
-	"""The full ID number, for a role allowed to see it; the read goes to the Access Log."""
+	"""The full ID number, for a role allowed to see it; the read goes to the Access Log, and
+	an unusual number of reveals in a day alerts the Compliance Auditors."""
 	doc = frappe.get_doc(PROFILE, profile)
 	doc.check_permission("read")
 	if not can_view_full_id():
@@ -24,8 +27,9 @@ def reveal_id_number(profile: str) -> str:
 	number = doc.get_password("id_number", raise_exception=False)
 	if not number:
 		frappe.throw(_("This profile has no ID number."))
-	make_access_log(doctype=PROFILE, document=doc.name, method="bank_crm.api.profile.reveal_id_number")
+	make_access_log(doctype=PROFILE, document=doc.name, method=limits.REVEAL_METHOD)
 	doc.add_comment("Info", _("Viewed the full ID number"))
+	limits.note_reveal(frappe.session.user)
 	return number
 
 
