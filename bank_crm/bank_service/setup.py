@@ -100,18 +100,9 @@ def make_default_settings():
 		settings.save()
 
 
-SERVICE_DOCTYPES = ("Bank Service Request", "Bank Complaint", "Bank Escalation Log")
-
-
 def remove_workflow():
-	"""The complaint Workflow and what our requests left in Frappe's tables (notifications,
-	communications with customers); the doctypes and their records go with the module."""
-	frappe.db.delete("Notification Log", {"document_type": ("in", SERVICE_DOCTYPES)})
-	comms = frappe.get_all("Communication", {"reference_doctype": ("in", SERVICE_DOCTYPES)}, pluck="name")
-	for i in range(0, len(comms), 5000):
-		chunk = comms[i : i + 5000]
-		frappe.db.delete("Communication Link", {"parent": ("in", chunk)})
-		frappe.db.delete("Communication", {"name": ("in", chunk)})
+	"""The complaint Workflow and the states and actions only it uses; what our records left in
+	Frappe's tables goes with ``bank_crm.services.traces`` (see ``install.remove_our_traces``)."""
 	frappe.db.delete("Workflow", {"name": COMPLAINT_WORKFLOW})
 	frappe.db.delete("Workflow Document State", {"parent": COMPLAINT_WORKFLOW})
 	frappe.db.delete("Workflow Transition", {"parent": COMPLAINT_WORKFLOW})

@@ -17,6 +17,7 @@ from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import cadence
 from bank_crm.services.bulk import in_list, insert_rows, reserve_series
+from bank_crm.services.traces import remove_traces
 
 PROFILE = "Bank Customer Profile"
 PLAN = "Bank Visit Plan"
@@ -273,20 +274,17 @@ def clear() -> dict:
 		cond = in_list(chunk)
 		for doctype in (PLAN, INTERACTION, "Bank Care Event"):
 			refs = frappe.db.sql_list(f"select name from `tab{doctype}` where customer in {cond}")
-			for s in range(0, len(refs), 10_000):
-				frappe.db.sql(
-					f"delete from `tabToDo` where reference_type = %s and reference_name in {in_list(refs[s : s + 10_000])}",
-					(doctype,),
-				)
+			remove_traces([doctype], refs)
 			if doctype == INTERACTION and refs:
 				frappe.db.sql(f"delete from `tabBank Interaction Follow-up` where parent in {in_list(refs)}")
 			frappe.db.sql(f"delete from `tab{doctype}` where customer in {cond}")
 			counts[doctype] = counts.get(doctype, 0) + len(refs)
 		if frappe.db.table_exists("Bank Outbound Message"):
+			messages = frappe.db.sql_list(
+				f"select name from `tabBank Outbound Message` where customer in {cond}"
+			)
+			remove_traces(["Bank Outbound Message"], messages)
 			frappe.db.sql(f"delete from `tabBank Outbound Message` where customer in {cond}")
-		frappe.db.sql(
-			f"""delete from `tabCommunication` where reference_doctype = 'Customer' and reference_name in {cond}"""
-		)
 		for child in ("Bank Plan Override", "Bank Product Maturity"):
 			frappe.db.sql(
 				f"""delete c from `tab{child}` c join `tabBank Customer Profile` p on p.name = c.parent

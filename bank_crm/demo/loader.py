@@ -21,6 +21,7 @@ from bank_crm.core import identity, profile, verification
 from bank_crm.demo import generator
 from bank_crm.services.bulk import insert_rows, reserve_series
 from bank_crm.services.privacy import id_fingerprint
+from bank_crm.services.traces import remove_traces
 from bank_crm.services.verification import interval_years
 
 PROFILE = "Bank Customer Profile"
@@ -275,6 +276,7 @@ def clear() -> dict:
 			PROFILE, filters={"customer": ("like", CUSTOMER_PREFIX + "%")}, pluck="name"
 		)
 		for chunk in _chunks(profiles, 10_000):
+			remove_traces([PROFILE], chunk)
 			for history in ("Bank Tier History", "Bank Lifecycle History", "Bank Tier Override"):
 				frappe.db.delete(history, {"profile": ("in", chunk)})
 			for child in (
@@ -287,6 +289,7 @@ def clear() -> dict:
 			frappe.db.delete("__Auth", {"doctype": PROFILE, "name": ("in", chunk)})
 			frappe.db.delete(PROFILE, {"name": ("in", chunk)})
 	for chunk in _chunks(customers, 10_000):
+		remove_traces(["Customer"], chunk)  # timeline, tasks, comments, search index …
 		if frappe.db.table_exists("Bank Financial Snapshot"):
 			frappe.db.delete("Bank Financial Snapshot", {"customer": ("in", chunk)})
 		frappe.db.delete("Customer", {"name": ("in", chunk)})

@@ -15,6 +15,7 @@ from frappe.model.workflow import apply_workflow
 from frappe.utils import add_to_date, now_datetime
 
 from bank_crm.demo.generator import Staff
+from bank_crm.services.traces import remove_traces
 
 REQUEST = "Bank Service Request"
 COMPLAINT = "Bank Complaint"
@@ -236,19 +237,7 @@ def clear() -> dict:
 			chunk = names[i : i + 5000]
 			for child in ("Bank Request Task", "Bank Request Update", "Bank Rectification Action"):
 				frappe.db.delete(child, {"parenttype": doctype, "parent": ("in", chunk)})
-			for table, column in (
-				("ToDo", "reference_name"),
-				("Comment", "reference_name"),
-				("Version", "docname"),
-				("Notification Log", "document_name"),
-				("Workflow Action", "reference_name"),
-				("DocShare", "share_name"),
-			):
-				frappe.db.delete(table, {column: ("in", chunk)})
-			comms = frappe.get_all("Communication", {"reference_name": ("in", chunk)}, pluck="name")
-			if comms:
-				frappe.db.delete("Communication Link", {"parent": ("in", comms)})
-				frappe.db.delete("Communication", {"name": ("in", comms)})
+			remove_traces([doctype], chunk)
 			frappe.db.delete(doctype, {"name": ("in", chunk)})
 		counts[doctype] = len(names)
 	frappe.db.delete("Bank Escalation Log", {"customer": ("like", like)})

@@ -171,23 +171,62 @@ def assert_uninstalled():
 	for state in ("Extension Requested", "Extended Investigation", "Resolution Proposed"):
 		if frappe.db.exists("Workflow State", state):
 			problems.append(f"workflow state {state} left")
-	placeholders = ", ".join(["%s"] * len(SERVICE_DOCTYPES))
-	for table, column in (
-		("tabNotification Log", "document_type"),
-		("tabCommunication", "reference_doctype"),
-	):
-		if n := _count(
-			f"select count(*) from `{table}` where `{column}` in ({placeholders})", SERVICE_DOCTYPES
-		):
-			problems.append(f"{n} rows about service requests left in {table}")
-	placeholders = ", ".join(["%s"] * len(DOCTYPES))
-	if n := _count(
-		f"select count(*) from `tabCommunication Link` where link_doctype in ({placeholders})", DOCTYPES
-	):
-		problems.append(f"{n} timeline links to our records left in tabCommunication Link")
+	problems += _traces_left()
 	if "bank_crm" in frappe.get_installed_apps():
 		problems.append("bank_crm still listed as installed")
 	_report("uninstalled", problems)
+
+
+def _traces_left() -> list[str]:
+	"""What our records, demo customers and demo staff could leave in Frappe's own tables."""
+	from bank_crm.demo.loader import CUSTOMER_PREFIX, DEMO_DOMAIN
+	from bank_crm.services.traces import ALSO, REFERENCES
+
+	problems = []
+	ours = ", ".join(frappe.db.escape(d, percent=False) for d in DOCTYPES)
+	demo = frappe.db.escape(CUSTOMER_PREFIX + "%", percent=False)
+	for table, (dt_col, name_col) in REFERENCES.items():
+		pairs = [(dt_col, name_col), *ALSO.get(table, ())]
+		for d, n in pairs:
+			if n := _count(f"select count(*) from `tab{table}` where `{d}` in ({ours})"):
+				problems.append(f"{n} rows about our doctypes left in tab{table} ({d})")
+			if n := _count(
+				f"select count(*) from `tab{table}` where `{d}` = 'Customer' and `{n}` like {demo}"
+			):
+				problems.append(f"{n} rows about demo customers left in tab{table}")
+	if n := _count(
+		f"select count(*) from `tabCommunication Link` where link_doctype in ({ours}) or "
+		f"(link_doctype = 'Customer' and link_name like {demo})"
+	):
+		problems.append(f"{n} timeline links to our records or demo customers left in tabCommunication Link")
+	for child, parent in (
+		("Workflow Action Permitted Role", "Workflow Action"),
+		("Communication Link", "Communication"),
+		("Email Queue Recipient", "Email Queue"),
+	):
+		if n := _count(
+			f"select count(*) from `tab{child}` c left join `tab{parent}` p on p.name = c.parent where p.name is null"
+		):
+			problems.append(f"{n} orphan rows left in tab{child}")
+	for doctype in ("ToDo", "Communication", "File", "Customer"):
+		if n := _count(
+			f"select count(*) from `__global_search` g left join `tab{doctype}` t on t.name = g.name "
+			f"where g.doctype = '{doctype}' and t.name is null"
+		):
+			problems.append(f"{n} global-search rows of deleted {doctype} records left")
+	if n := _count(f"select count(*) from `__global_search` where doctype in ({ours})"):
+		problems.append(f"{n} global-search rows of our doctypes left")
+	if n := _count("select count(*) from `__global_search` where content like %s", (f"%@{DEMO_DOMAIN}%",)):
+		problems.append(f"{n} global-search rows naming demo staff left")
+	if n := _count("select count(*) from `tabScheduled Job Type` where method like 'bank\\_crm.%%'"):
+		problems.append(f"{n} scheduled jobs of ours left")
+	modules = ", ".join(frappe.db.escape(m, percent=False) for m in MODULES)
+	if n := _count(
+		"select count(*) from `tabDeleted Document` where "
+		f"(deleted_doctype = 'Module Def' and deleted_name in ({modules})) or json_value(data, '$.module') in ({modules})"
+	):
+		problems.append(f"{n} Deleted Document copies of our DocTypes, reports or workspace left")
+	return problems
 
 
 def _report(state, problems):
