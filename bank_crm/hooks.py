@@ -53,6 +53,27 @@ permission_query_conditions = {
 	"Bank Service Request": "bank_crm.permissions.linked_query_conditions",
 	"Bank Complaint": "bank_crm.permissions.linked_query_conditions",
 	"Bank Escalation Log": "bank_crm.permissions.linked_query_conditions",
+	# child tables of those records, judged by their parent record
+	**{
+		child: "bank_crm.permissions.child_query_conditions"
+		for child in (
+			"Bank Shareholder",
+			"Bank Financing Need",
+			"Bank Verification Check",
+			"Bank Consent Record",
+			"Bank Plan Override",
+			"Bank Product Maturity",
+			"Bank Interaction Follow-up",
+			"Bank Request Task",
+			"Bank Request Update",
+			"Bank Rectification Action",
+		)
+	},
+	# Frappe's tables that point at records: links, tags, files, follows
+	**{
+		table: "bank_crm.permissions.referring_query_conditions"
+		for table in ("Communication Link", "Dynamic Link", "Tag Link", "File", "Document Follow")
+	},
 }
 has_permission = {
 	"Bank Customer Profile": "bank_crm.permissions.profile_has_permission",
@@ -75,11 +96,28 @@ doc_events = {
 		"before_insert": "bank_crm.overrides.customer.before_insert",
 		"validate": "bank_crm.overrides.customer.validate",
 	},
+	"File": {"validate": "bank_crm.overrides.files.validate"},
 }
 
-# Global search indexes Customer without row-level filtering: filter its results.
+# Frappe's generic reads that skip row-level access, through ones that apply it
+# (bank_crm.overrides.read_paths); global search indexes Customer without it: filter the results.
 override_whitelisted_methods = {
 	"frappe.utils.global_search.search": "bank_crm.overrides.global_search.search",
+	"frappe.client.get_count": "bank_crm.overrides.read_paths.get_count",
+	"frappe.client.get": "bank_crm.overrides.read_paths.get",
+	"frappe.desk.listview.get_group_by_count": "bank_crm.overrides.read_paths.get_group_by_count",
+	"frappe.desk.search.search_link": "bank_crm.overrides.read_paths.search_link",
+	"frappe.desk.search.search_widget": "bank_crm.overrides.read_paths.search_widget",
+	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "bank_crm.overrides.read_paths.dashboard_chart",
+	"frappe.desk.doctype.event.event.get_events": "bank_crm.overrides.read_paths.event_list",
+	"frappe.desk.calendar.get_events": "bank_crm.overrides.read_paths.calendar_events",
+	"frappe.desk.query_report.run": "bank_crm.overrides.read_paths.run_report",
+	"frappe.realtime.can_subscribe_doctype": "bank_crm.overrides.read_paths.can_subscribe_doctype",
+	# exports of customer data count against the user's hourly limit
+	"frappe.desk.reportview.export_query": "bank_crm.overrides.read_paths.export_report_view",
+	"frappe.desk.query_report.export_query": "bank_crm.overrides.read_paths.export_report",
+	"frappe.core.doctype.data_export.exporter.export_data": "bank_crm.overrides.read_paths.export_data",
+	"frappe.core.doctype.data_import.data_import.download_template": "bank_crm.overrides.read_paths.download_template",
 }
 
 # Requests of RMs and branch managers naming a record out of their reach are refused before

@@ -73,7 +73,8 @@ def _stored(doc, fields):
 	"""The stored values of ``fields`` of ``doc``, or None for a record not in the database."""
 	if doc.get("__islocal") or not doc.get("name") or getattr(doc, "is_new", lambda: False)():
 		return None
-	return frappe.db.get_value(doc.doctype, doc.name, list(fields))
+	row = frappe.db.get_value(doc.doctype, doc.name, list(fields), as_dict=True)
+	return tuple(row[f] for f in fields) if row else None
 
 
 def profile_query_conditions(user=None, doctype=None):
@@ -147,3 +148,77 @@ def direct_query_conditions(user=None, doctype=None):
 def direct_has_permission(doc, ptype=None, user=None, debug=False):
 	rm_column, branch_column = DIRECT[doc.doctype]
 	return doc_allowed(doc, ptype, user, rm_column, branch_column)
+
+
+# -- child tables of row-scoped records --------------------------------------------------
+# Frappe checks a child table's rows against the parent DocType only, not the parent record:
+# without these, a list of Bank Consent Record (parent = profile) showed every customer's rows.
+CHILD_TABLES = {
+	"Bank Shareholder": (PROFILE,),
+	"Bank Financing Need": (PROFILE,),
+	"Bank Verification Check": (PROFILE,),
+	"Bank Consent Record": (PROFILE,),
+	"Bank Plan Override": (PROFILE,),
+	"Bank Product Maturity": (PROFILE,),
+	"Bank Interaction Follow-up": ("Bank Interaction",),
+	"Bank Request Task": ("Bank Service Request",),
+	"Bank Request Update": ("Bank Service Request",),
+	"Bank Rectification Action": ("Bank Complaint",),
+}
+
+
+def record_condition(doctype: str, user=None) -> str:
+	"""The row-level condition of a row-scoped doctype over ``tab<doctype>`` ('' = all rows)."""
+	if doctype == PROFILE:
+		return profile_query_conditions(user, doctype)
+	if doctype == "Customer":
+		return customer_query_conditions(user, doctype)
+	if doctype in LINKED:
+		return linked_query_conditions(user, doctype)
+	return direct_query_conditions(user, doctype)
+
+
+def _records_in(table: str, dt_column: str, name_column: str, doctype: str, condition: str) -> str:
+	return (
+		f"(`tab{table}`.`{dt_column}` = {frappe.db.escape(doctype)} and `tab{table}`.`{name_column}` in "
+		f"(select `tab{doctype}`.`name` from `tab{doctype}` where {condition}))"
+	)
+
+
+def child_query_conditions(user=None, doctype=None):
+	parts = []
+	for parent in CHILD_TABLES[doctype]:
+		condition = record_condition(parent, user)
+		if not condition:
+			return ""
+		parts.append(_records_in(doctype, "parenttype", "parent", parent, condition))
+	return "(" + " or ".join(parts) + ")"
+
+
+# -- Frappe's generic tables that point at records -----------------------------------------
+# table → (doctype column, name column): an RM lists only rows about records they may read.
+REFERRING_TABLES = {
+	"Communication Link": ("link_doctype", "link_name"),
+	"Dynamic Link": ("link_doctype", "link_name"),
+	"Tag Link": ("document_type", "document_name"),
+	"File": ("attached_to_doctype", "attached_to_name"),
+	"Document Follow": ("ref_doctype", "ref_docname"),
+}
+
+
+def row_scoped_doctypes() -> tuple[str, ...]:
+	return (PROFILE, "Customer", *LINKED, *DIRECT)
+
+
+def referring_query_conditions(user=None, doctype=None):
+	scope = get_scope(user)
+	if not scope.restricted or scope.everything:
+		return ""
+	dt_column, name_column = REFERRING_TABLES[doctype]
+	scoped = row_scoped_doctypes()
+	listed = ", ".join(frappe.db.escape(d) for d in scoped)
+	parts = [f"ifnull(`tab{doctype}`.`{dt_column}`, '') not in ({listed})"]
+	parts += [
+		_records_in(doctype, dt_column, name_column, d, record_condition(d, user) or "1=1") for d in scoped
+	]
+	return "(" + " or ".join(parts) + ")"

@@ -21,7 +21,7 @@ import json
 import frappe
 from frappe import _
 
-from bank_crm.permissions import get_scope
+from bank_crm.permissions import CHILD_TABLES, get_scope, row_scoped_doctypes
 
 # (doctype argument, name argument) pairs that name one record, or a list of them
 PAIRS = (
@@ -44,13 +44,39 @@ PAIRS = (
 	("party_type", "party"),
 	("party_type", "party_name"),
 	("ptype", "pty"),
+	("ref_doctype", "ref_name"),
+	("doctype", "old_name"),
 )
+# pairs that name a record in one method only
+METHOD_PAIRS = {"frappe.desk.form.utils.get_next": (("doctype", "value"),)}
 # arguments that name a Customer by themselves
 CUSTOMER_ARGS = ("customer", "party")
-# arguments that carry whole documents (save, submit, run a method on a sent document)
+# arguments that carry whole documents (save, submit, print, run a method on a sent document)
 DOC_ARGS = ("doc", "docs")
+INSERTS = frozenset({"frappe.client.insert", "frappe.client.insert_many"})
 
 ERPNEXT_ALLOWED = frozenset()
+
+# Frappe methods with no use at a bank's counter that read records past row-level access;
+# refused to relationship and branch managers whatever path (alias) reaches them.
+DENIED_TO_RESTRICTED = (
+	"frappe.utils.goal.get_monthly_goal_graph_data",
+	"frappe.model.mapper.map_docs",
+	"frappe.desk.treeview.get_all_nodes",
+	"frappe.desk.doctype.tag.tag.get_tagged_docs",
+	"frappe.email.relink",
+	"frappe.core.doctype.sms_settings.sms_settings.get_contact_number",
+	"frappe.geo.utils.get_coords",
+	"frappe.website.doctype.web_form.web_form.get_form_data",
+	"frappe.core.doctype.data_import.data_import.get_preview_from_template",
+	"frappe.core.doctype.data_import.data_import.form_start_import",
+	"frappe.core.doctype.data_import.data_import.download_errored_template",
+	"frappe.core.doctype.data_import.data_import.download_import_log",
+	"frappe.core.doctype.data_import.data_import.get_import_status",
+	"frappe.core.doctype.user_permission.user_permission.get_user_permissions",
+	"frappe.desk.page.user_profile.user_profile.get_energy_points_list",
+	"frappe.core.doctype.submission_queue.submission_queue.get_latest_submissions",
+)
 
 REST_PREFIXES = ("/api/resource/", "/api/v1/resource/", "/api/v2/document/")
 
@@ -61,19 +87,61 @@ class RecordNotAvailable(frappe.PermissionError):
 
 def check():
 	"""``auth_hooks`` entry: refuse the request when an argument names a record out of reach."""
-	if not getattr(frappe.local, "request", None) or frappe.session.user in ("Guest", "Administrator"):
-		return
-	scope = get_scope()
-	if not scope.restricted or scope.everything:
+	if not getattr(frappe.local, "request", None) or frappe.session.user == "Administrator":
 		return
 	path = frappe.local.request.path
 	if path.startswith(REST_PREFIXES):
 		_check_rest(path)
 		return
 	cmd = _method(path)
-	if cmd and cmd.startswith("erpnext.") and cmd not in ERPNEXT_ALLOWED:
+	if cmd:
+		_check_method(cmd)
+	_check_arguments(frappe.form_dict, METHOD_PAIRS.get(cmd, ()), inserting=cmd in INSERTS)
+
+
+def _restricted() -> bool:
+	scope = get_scope()
+	return scope.restricted and not scope.everything
+
+
+def _check_method(cmd: str):
+	"""Methods reached past their override (an alias of the same function), and the methods
+	relationship and branch managers may not call at all."""
+	function = _function(cmd)
+	if function is None:
+		return  # Frappe answers an unknown method itself
+	overridden = _overridden()
+	if function in overridden and cmd not in overridden[function]:
 		deny()
-	_check_arguments(frappe.form_dict)
+	if _restricted():
+		if cmd.startswith("erpnext.") and cmd not in ERPNEXT_ALLOWED:
+			deny()
+		if function in _denied_functions():
+			deny()
+
+
+def _function(cmd: str):
+	try:
+		return frappe.get_attr(cmd)
+	except Exception:
+		return None
+
+
+def _overridden() -> dict:
+	"""The original functions that an app overrides, each with the paths that reach the override."""
+	found = getattr(frappe.local, "bank_crm_overridden", None)
+	if found is None:
+		found = {}
+		for path in frappe.get_hooks("override_whitelisted_methods", {}):
+			function = _function(path)
+			if function is not None:
+				found.setdefault(function, set()).add(path)
+		frappe.local.bank_crm_overridden = found
+	return found
+
+
+def _denied_functions() -> set:
+	return {f for f in map(_function, DENIED_TO_RESTRICTED) if f is not None}
 
 
 def deny():
@@ -88,6 +156,9 @@ def deny():
 def readable(doctype: str, name) -> bool:
 	if not isinstance(name, str) or not name or not frappe.db.exists(doctype, name):
 		return False
+	parent = CHILD_TABLES.get(doctype) and frappe.db.get_value(doctype, name, ["parenttype", "parent"])
+	if parent:
+		return readable(parent[0], parent[1])
 	return bool(frappe.has_permission(doctype, "read", doc=name))
 
 
@@ -105,11 +176,7 @@ def row_scoped(doctype) -> str | None:
 
 
 def _scoped_names() -> dict[str, str]:
-	names = getattr(frappe.local, "bank_crm_row_scoped", None)
-	if names is None:
-		hooks = frappe.get_hooks("has_permission", app_name="bank_crm")
-		names = frappe.local.bank_crm_row_scoped = {d.lower(): d for d in hooks}
-	return names
+	return {d.lower(): d for d in (*row_scoped_doctypes(), *CHILD_TABLES)}
 
 
 def _check_rest(path: str):
@@ -135,8 +202,8 @@ def _method(path: str) -> str | None:
 	return frappe.form_dict.get("cmd")
 
 
-def _check_arguments(args):
-	for dt_arg, name_arg in PAIRS:
+def _check_arguments(args, extra_pairs=(), inserting=False):
+	for dt_arg, name_arg in (*PAIRS, *extra_pairs):
 		if dt_arg not in args or name_arg not in args:
 			continue
 		doctype = row_scoped(args.get(dt_arg))
@@ -147,7 +214,7 @@ def _check_arguments(args):
 		for doc in _documents(args.get(arg)):
 			doctype = row_scoped(doc.get("doctype"))
 			name = doc.get("name")
-			if doctype and name and not doc.get("__islocal") and not str(name).startswith("new-"):
+			if doctype and name and not doc.get("__islocal") and not inserting:
 				require(doctype, name)
 	for arg in CUSTOMER_ARGS:
 		value = args.get(arg)
