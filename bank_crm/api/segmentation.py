@@ -52,5 +52,8 @@ def run_now() -> str:
 @frappe.whitelist()
 def score_breakdown(profile: str) -> dict:
 	"""The explained score of one profile, for users who may read it."""
-	frappe.get_doc("Bank Customer Profile", profile).check_permission("read")
+	doc = frappe.get_doc("Bank Customer Profile", profile)
+	doc.check_permission("read")
+	if 1 not in doc.meta.get_permlevel_access("read"):
+		frappe.throw(_("Your role may not read value scores."), frappe.PermissionError)
 	return segmentation.breakdown(profile)

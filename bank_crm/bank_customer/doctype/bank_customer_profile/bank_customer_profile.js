@@ -19,7 +19,7 @@ frappe.ui.form.on("Bank Customer Profile", {
 
 	render_breakdown(frm) {
 		const wrapper = frm.get_field("score_breakdown_html").$wrapper;
-		if (frm.is_new()) return wrapper.empty();
+		if (frm.is_new() || !(frm.perm[1] && frm.perm[1].read)) return wrapper.empty();
 		frappe.xcall("bank_crm.api.segmentation.score_breakdown", { profile: frm.doc.name }).then((b) => {
 			if (!b || !b.policy) {
 				wrapper.html(`<p class="text-muted">${__("No active tier policy yet.")}</p>`);
