@@ -166,10 +166,13 @@ class Api:
 		assert response.status_code == 200, response.text
 		return api
 
-	def request(self, method: str, path: str, *, params=None, data=None):
+	def request(self, method: str, path: str, *, params=None, data=None, body=None, content_type=None):
 		client = self.client
 		result = {}
 		kwargs = {"headers": {"Accept": "application/json"}}
+		if body is not None:  # sent as it is (malformed JSON, numbers Python would not write)
+			kwargs["data"] = body
+			kwargs["content_type"] = content_type or "application/json"
 		if self.token:
 			kwargs["headers"]["Authorization"] = self.token
 		if params:
@@ -196,6 +199,9 @@ class Api:
 
 	def put(self, path, data):
 		return self.request("put", path, data=data)
+
+	def post_raw(self, path, body: str, content_type: str = "application/json"):
+		return self.request("post", path, body=body, content_type=content_type)
 
 
 def server_messages(response) -> str:

@@ -1,5 +1,7 @@
 """Snapshot ingestion over REST as an integration user: idempotent, per-row errors, no half rows."""
 
+import json
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate
@@ -12,6 +14,7 @@ from bank_crm.tests.factories import (
 	make_customer,
 	make_profile,
 	make_user,
+	server_messages,
 )
 
 SNAPSHOT = "Bank Financial Snapshot"
@@ -137,6 +140,50 @@ class TestSnapshotIngestion(FrappeTestCase):
 			filters=[["customer", "in", [self.mine, self.theirs]]],
 		)
 		self.assertEqual({r["customer"] for r in response.json["data"]}, {self.mine})
+
+	def test_no_value_takes_the_batch_down(self):
+		# 1e400 once failed the whole call with a 500 (OverflowError) and lost the good rows
+		good = json.dumps(self.row(days_ago=1))
+		hostile = {
+			"products_held": "1e400",
+			"deposit_balance": "-1e400",
+			"aum": "NaN",
+			"loan_balance": '{"nested": [1, 2]}',
+			"fee_income": "true",
+			"composite_yield": "Infinity",
+		}
+		rows = [good]
+		for days, (field, literal) in enumerate(hostile.items(), start=2):
+			row = json.dumps(self.row(days_ago=days)).replace(
+				f'"{field}": ', f'"{field}": {literal}, "_": ', 1
+			)
+			rows.append(row)
+		rows.append(json.dumps(self.row(days_ago=9, customer=["not", "a", "name"])))
+		body = '{"rows": [' + ", ".join(rows) + "]}"
+		response = Api(self.tokens[self.integration]).post_raw(URL, body)
+		frappe.db.rollback()
+		self.assertEqual(response.status_code, 200, response.text)
+		result = response.json["message"]
+		self.assertEqual((result["received"], result["inserted"], result["rejected"]), (8, 1, 7))
+		named = {e["index"]: e["field"] for e in result["errors"] if e["field"] != "_"}
+		self.assertEqual(
+			named,
+			{i: f for i, f in enumerate([None, *hostile, "customer"]) if f},
+		)
+		self.assertEqual(self.stored(), 1, "the good row is stored")
+
+	def test_malformed_arguments_get_a_4xx_naming_them(self):
+		api = Api(self.tokens[self.integration])
+		for data, argument in (
+			({"rows": "[1, 2"}, "rows"),
+			({"rows": {"customer": self.mine}}, "rows"),
+			({"rows": [], "replace": "maybe"}, "replace"),
+		):
+			response = api.post(URL, data)
+			self.assertTrue(400 <= response.status_code < 500, (data, response.status_code, response.text))
+			self.assertIn(argument, server_messages(response))
+		response = api.post_raw(URL, "rows=%5B1%2C2", "application/x-www-form-urlencoded")
+		self.assertTrue(400 <= response.status_code < 500, response.text)
 
 	def test_data_import_path_validates_like_the_endpoint(self):
 		doc = frappe.get_doc({"doctype": SNAPSHOT, **self.row(deposit_balance=-1)})
