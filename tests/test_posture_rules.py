@@ -25,6 +25,7 @@ HARDENED = {
 	"workers": 2,
 	"enable_telemetry": 0,
 	"encrypt_backup": 1,
+	"customer_naming": "Naming Series",
 }
 
 
@@ -64,6 +65,7 @@ def test_a_hardened_site_passes_everything():
 		({"workers": 0}, "scheduler", posture.FAIL),
 		({"enable_telemetry": 1}, "telemetry", posture.WARN),
 		({"encrypt_backup": 0}, "backup_encryption", posture.WARN),
+		({"customer_naming": "Customer Name"}, "customer_naming", posture.WARN),
 	],
 )
 def test_each_weakness_is_reported(change, key, status):
@@ -94,3 +96,8 @@ def test_idle_minutes_reads_frappe_session_expiry():
 	assert posture.idle_minutes("170:00") == 170 * 60
 	assert posture.idle_minutes("") is None
 	assert posture.idle_minutes("x:y") is None
+
+
+def test_long_lists_of_names_are_shortened():
+	assert posture.named(["a", "b"]) == "a, b"
+	assert posture.named([str(i) for i in range(12)], limit=3) == "0, 1, 2 (+9)"

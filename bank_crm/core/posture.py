@@ -43,6 +43,14 @@ def idle_minutes(session_expiry: str | None) -> int | None:
 		return None
 
 
+def named(names: Sequence[str], limit: int = 8) -> str:
+	"""A readable list of names, at most ``limit`` of them (then how many more)."""
+	names = list(names)
+	if len(names) <= limit:
+		return ", ".join(names)
+	return ", ".join(names[:limit]) + f" (+{len(names) - limit})"
+
+
 def _finding(key, ok, title, current, expected, why, fix, *, severity=FAIL, args=None):
 	return Finding(key, PASS if ok else severity, title, current, expected, why, fix, args or {})
 
@@ -184,7 +192,7 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"nobody",
 			"A System Manager bypasses every row-level rule; a bank officer who is also a System Manager sees every customer.",
 			"Give platform administration and bank work to separate accounts: remove System Manager from {0}.",
-			args={"current": (", ".join(mixed) or "nobody",), "fix": (", ".join(mixed),)},
+			args={"current": (named(mixed) or "nobody",), "fix": (named(mixed),)},
 		)
 	)
 
@@ -198,7 +206,7 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"only Bank CRM Integration users hold API keys",
 			"An API key skips the login, two-factor authentication and session expiry; staff accounts must not carry one.",
 			"User → API Access: remove the keys of {0}, or give system accounts the Bank CRM Integration role only.",
-			args={"current": (", ".join(keyed) or "nobody",), "fix": (", ".join(keyed),)},
+			args={"current": (named(keyed) or "nobody",), "fix": (named(keyed),)},
 		)
 	)
 
@@ -243,6 +251,20 @@ def evaluate(facts: Mapping) -> list[Finding]:
 		)
 	)
 
+	naming = f.get("customer_naming")
+	out.append(
+		_finding(
+			"customer_naming",
+			naming in (None, "Naming Series", "Auto Name"),
+			"Customer IDs",
+			"{0}",
+			"a naming series (CUST-.#####), not the customer's name",
+			"A customer's ID travels in URLs, logs, notifications and exports; named after the person, it discloses who banks here — and a second customer of the same name gets a numbered ID that tells staff the first one exists.",
+			"Selling Settings → 'Customer Naming By' → Naming Series (applies to new customers).",
+			severity=WARN,
+			args={"current": (naming or "",)},
+		)
+	)
 	out.append(
 		_finding(
 			"telemetry",

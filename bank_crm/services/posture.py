@@ -71,6 +71,7 @@ def collect() -> dict:
 		int(time_diff_in_seconds(now_datetime(), last) // 60) if last else None
 	)
 	facts["workers"] = _worker_count()
+	facts["customer_naming"] = frappe.db.get_single_value("Selling Settings", "cust_master_name")
 	return facts
 
 
@@ -131,9 +132,7 @@ def check():
 		f" ({sum(1 for f in results if f.status == posture.WARN)} warnings)"
 	)
 	if failed:
-		frappe.db.rollback()
-		frappe.destroy()
-		sys.exit(1)
+		sys.exit(1)  # bench execute ends the connection on its way out
 
 
 def confirm_key_backup():
