@@ -65,8 +65,8 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"tracebacks",
 			not f.get("allow_error_traceback"),
 			"Error tracebacks shown to users",
-			"shown" if f.get("allow_error_traceback") else "hidden",
-			"hidden",
+			"shown to users" if f.get("allow_error_traceback") else "hidden from users",
+			"hidden from users",
 			"A traceback tells an attacker the code paths, queries and sometimes data of the bank's system.",
 			"System Settings → uncheck 'Show Full Error and Allow Reporting of Issues to the Developer'.",
 		)
@@ -76,8 +76,8 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"developer_mode",
 			not f.get("developer_mode"),
 			"Developer mode",
-			"on" if f.get("developer_mode") else "off",
-			"off",
+			"switched on" if f.get("developer_mode") else "switched off",
+			"switched off",
 			"Developer mode lets administrators change DocTypes in the database and shows internals; a production bank site runs without it.",
 			"bench --site SITE set-config developer_mode 0",
 		)
@@ -107,7 +107,7 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"Weak passwords are the commonest way into staff accounts that can read customers' personal information.",
 			"System Settings → check 'Enable Password Policy' and set 'Minimum Password Score' to {2} or 4.",
 			args={
-				"current": ("on" if policy_on else "off", score),
+				"current": ("switched on" if policy_on else "switched off", score),
 				"expected": ("", "", MIN_PASSWORD_SCORE),
 				"fix": ("", "", MIN_PASSWORD_SCORE),
 			},
@@ -126,7 +126,10 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"A stolen password alone must not open a portfolio of customers' personal and financial data.",
 			"System Settings → check 'Enable Two Factor Auth'; Role → check 'Two Factor Authentication' on {1}.",
 			args={
-				"current": ("on" if twofa_site else "off", ", ".join(roles_without) or "none"),
+				"current": (
+					"switched on" if twofa_site else "switched off",
+					", ".join(roles_without) or "no role",
+				),
 				"fix": ("", ", ".join(roles_without) or "the bank roles"),
 			},
 		)
@@ -245,7 +248,11 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"Escalations, re-verification, re-tiering and message retries run on the scheduler; when it stops, deadlines pass unseen.",
 			"bench --site SITE enable-scheduler; run 'bench schedule' and 'bench worker' under the process supervisor.",
 			args={
-				"current": ("on" if scheduler_on else "off", "—" if stale is None else stale, workers),
+				"current": (
+					"switched on" if scheduler_on else "switched off",
+					"—" if stale is None else stale,
+					workers,
+				),
 				"expected": ("", "", "", SCHEDULER_STALE_MINUTES),
 			},
 		)
@@ -270,8 +277,8 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"telemetry",
 			not f.get("enable_telemetry"),
 			"Usage telemetry sent to the framework's vendor",
-			"on" if f.get("enable_telemetry") else "off",
-			"off",
+			"switched on" if f.get("enable_telemetry") else "switched off",
+			"switched off",
 			"Usage data leaving the bank's network needs a data-export assessment; switch it off.",
 			"System Settings → uncheck 'Allow Sending Usage Data for Improving Applications'.",
 			severity=WARN,
@@ -282,8 +289,8 @@ def evaluate(facts: Mapping) -> list[Finding]:
 			"backup_encryption",
 			bool(f.get("encrypt_backup")),
 			"Encrypted backups",
-			"on" if f.get("encrypt_backup") else "off",
-			"on",
+			"switched on" if f.get("encrypt_backup") else "switched off",
+			"switched on",
 			"A database backup holds every customer's personal information.",
 			"System Settings → check 'Encrypt Backups'.",
 			severity=WARN,

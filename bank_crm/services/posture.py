@@ -46,9 +46,12 @@ def collect() -> dict:
 	facts = {f: settings.get(f) for f in SYSTEM_SETTINGS_FIELDS}
 	facts["developer_mode"] = bool(frappe.conf.get("developer_mode"))
 	facts["allow_tests"] = bool(frappe.conf.get("allow_tests"))
-	facts["bank_roles_without_2fa"] = frappe.get_all(
-		"Role", filters={"name": ("in", BANK_ROLES), "two_factor_auth": 0}, pluck="name"
-	)
+	facts["bank_roles_without_2fa"] = [
+		_(role)  # shown to the reader, in their language
+		for role in frappe.get_all(
+			"Role", filters={"name": ("in", BANK_ROLES), "two_factor_auth": 0}, pluck="name"
+		)
+	]
 	users = _enabled_users_with_roles(("System Manager", *BANK_ROLES))
 	facts["system_managers_with_bank_roles"] = sorted(
 		user for user, roles in users.items() if "System Manager" in roles and roles & set(BANK_ROLES)
