@@ -233,7 +233,8 @@ def calendar_events(doctype, start, end, field_map, filters=None, fields=None):
 	from frappe.model import default_fields
 
 	meta = frappe.get_meta(doctype)
-	for key, fieldname in mapping.items():
+	for key in ("start", "end", "title"):  # the ones Frappe writes into the query
+		fieldname = mapping.get(key)
 		if fieldname and not (
 			isinstance(fieldname, str) and (meta.has_field(fieldname) or fieldname in default_fields)
 		):
