@@ -154,6 +154,11 @@ def in_list(values) -> str:
 	return "(" + ",".join(map(literal, values)) + ")" if values else "(NULL)"
 
 
+def in_list_with_params(values) -> str:
+	"""``in_list`` for a statement that also takes ``%s`` parameters (a ``%`` in a value doubled)."""
+	return in_list(values).replace("%", "%%")
+
+
 def reserve_series(prefix: str, count: int) -> int:
 	"""Reserve ``count`` numbers of a naming series at once; returns the last number before them."""
 	frappe.db.sql(

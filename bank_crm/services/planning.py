@@ -24,6 +24,7 @@ from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import cadence
 from bank_crm.services.bulk import execute_values, in_list, insert_rows, update_rows
+from bank_crm.services.people import languages as user_languages
 
 PLAN_ITEM = "Bank Visit Plan"
 SERVICE_PLAN = "Bank Service Plan"
@@ -324,7 +325,7 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 
 	now = now_datetime()
 	# the subject reads in the language of the RM who works the item (calendar, lists)
-	languages = _languages({r[4] for r in candidates})
+	languages = user_languages({r[4] for r in candidates})
 	kind_names: dict[tuple, str] = {}
 
 	def kind_name(kind, rm):
@@ -495,7 +496,7 @@ def create_due_tasks(today: date, reminder_days: int, profiles: list[str] | None
 			return total
 		last = items[-1][0]
 		managers = _branch_managers({i[6] for i in items if i[4] == cadence.BRANCH_MANAGER})
-		languages = _languages({i[5] for i in items} | set(managers.values()))
+		languages = user_languages({i[5] for i in items} | set(managers.values()))
 		now = now_datetime()
 		todos = []
 		for name, kind, cname, due, responsible, rm, branch, theme in items:
@@ -536,16 +537,6 @@ def create_due_tasks(today: date, reminder_days: int, profiles: list[str] | None
 			(PLAN_ITEM,),
 		)
 		total += len(todos)
-
-
-def _languages(users) -> dict[str, str]:
-	"""Each user's language (the system's when unset), so a task reads in its owner's language."""
-	users = [u for u in users if u]
-	default = frappe.db.get_default("lang") or "en"
-	rows = (
-		frappe.get_all("User", filters={"name": ("in", users)}, fields=["name", "language"]) if users else []
-	)
-	return {r.name: r.language or default for r in rows}
 
 
 def _branch_managers(branches) -> dict[str, str]:
