@@ -36,7 +36,12 @@ fixtures = [
 ]
 
 # Desk
-doctype_js = {"Customer": "public/js/customer.js"}
+doctype_js = {
+	"Customer": ["public/js/customer.js", "public/js/needs.js"],
+	"Bank Customer Profile": "public/js/needs.js",
+	"Bank Need Signal": "public/js/needs.js",
+}
+override_doctype_dashboards = {"Customer": "bank_crm.overrides.customer.dashboard"}
 
 # Row-level access: one criterion for lists and documents (bank_crm.permissions)
 permission_query_conditions = {
@@ -53,6 +58,10 @@ permission_query_conditions = {
 	"Bank Service Request": "bank_crm.permissions.linked_query_conditions",
 	"Bank Complaint": "bank_crm.permissions.linked_query_conditions",
 	"Bank Escalation Log": "bank_crm.permissions.linked_query_conditions",
+	"Bank Activity Event": "bank_crm.permissions.linked_query_conditions",
+	"Bank Product Holding": "bank_crm.permissions.linked_query_conditions",
+	"Bank Need Signal": "bank_crm.permissions.direct_query_conditions",
+	"Opportunity": "bank_crm.permissions.opportunity_query_conditions",
 	# child tables of those records, judged by their parent record
 	**{
 		child: "bank_crm.permissions.child_query_conditions"
@@ -89,6 +98,10 @@ has_permission = {
 	"Bank Service Request": "bank_crm.permissions.linked_has_permission",
 	"Bank Complaint": "bank_crm.permissions.linked_has_permission",
 	"Bank Escalation Log": "bank_crm.permissions.linked_has_permission",
+	"Bank Activity Event": "bank_crm.permissions.linked_has_permission",
+	"Bank Product Holding": "bank_crm.permissions.linked_has_permission",
+	"Bank Need Signal": "bank_crm.permissions.direct_has_permission",
+	"Opportunity": "bank_crm.permissions.opportunity_has_permission",
 }
 
 doc_events = {
@@ -129,7 +142,12 @@ before_request = ["bank_crm.overrides.query_guard.activate"]
 before_job = ["bank_crm.overrides.query_guard.activate"]
 
 scheduler_events = {
-	"daily_long": ["bank_crm.services.segmentation.nightly", "bank_crm.services.planning.daily"],
+	"hourly_long": ["bank_crm.services.signals.hourly"],
+	"daily_long": [
+		"bank_crm.services.segmentation.nightly",
+		"bank_crm.services.planning.daily",
+		"bank_crm.services.activity.purge_events",
+	],
 	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
 	"cron": {
 		"*/5 * * * *": [

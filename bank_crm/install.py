@@ -98,6 +98,13 @@ ERPNEXT_PERMISSIONS = {
 		CONSUMER_PROTECTION_OFFICER: (_R, _REPORT),
 		COMPLAINT_HANDLER: (_R, _REPORT),
 	},
+	# opportunities made from need signals, scoped to the customer's RM and branch
+	"Opportunity": {
+		RELATIONSHIP_MANAGER: (_R, _W, _REPORT, _PRINT, _EMAIL),
+		BRANCH_MANAGER: (_R, _W, _REPORT, _EXPORT, _PRINT, _EMAIL),
+		CRM_ADMINISTRATOR: (_R, _W, _REPORT, _EXPORT, _PRINT),
+		COMPLIANCE_AUDITOR: (_R, _REPORT, _EXPORT, _PRINT),
+	},
 	"Customer Group": {role: (_R,) for role in BANK_ROLES},
 	"Territory": {role: (_R,) for role in BANK_ROLES},
 	"Industry Type": {role: (_R,) for role in BANK_ROLES},
@@ -124,6 +131,13 @@ def setup():
 	ensure_indexes()
 	setup_service()
 	engagement_setup()
+	insight_setup()
+
+
+def insight_setup():
+	from bank_crm.bank_insight.setup import setup
+
+	setup()
 
 
 def security_defaults():

@@ -18,6 +18,15 @@ def bad_argument(name: str, reason: str):
 	frappe.throw(_("{0}: {1}").format(name, reason), BadArgument, title=_("Invalid request"))
 
 
+def use_callers_language():
+	"""Answer in the calling user's language. Frappe picks a request's language before an API key
+	names its user (from the Accept-Language header, else the site's); an integration user's own
+	language setting wins here."""
+	language = frappe.db.get_value("User", frappe.session.user, "language")
+	if language:
+		frappe.local.lang = language
+
+
 def json_value(value, name: str):
 	"""``value`` as sent: a JSON string is parsed, anything else is taken as it is."""
 	if not isinstance(value, str):

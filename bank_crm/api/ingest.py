@@ -16,7 +16,7 @@ field and reason (in the caller's language). Sending the same batch again stores
 import frappe
 from frappe import _
 
-from bank_crm.api import flag, json_rows
+from bank_crm.api import flag, json_rows, use_callers_language
 from bank_crm.services import limits
 from bank_crm.services.ingestion import MAX_ROWS, SNAPSHOT, ingest_snapshots
 
@@ -24,6 +24,7 @@ from bank_crm.services.ingestion import MAX_ROWS, SNAPSHOT, ingest_snapshots
 @frappe.whitelist(methods=["POST"])
 @limits.per_user("ingest_calls_per_minute", 60)
 def snapshots(rows=None, replace=False) -> dict:
+	use_callers_language()
 	if not frappe.has_permission(SNAPSHOT, "create"):
 		frappe.throw(_("You may not load financial snapshots."), frappe.PermissionError)
 	rows = json_rows(rows, MAX_ROWS, _("snapshot objects"))

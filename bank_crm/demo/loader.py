@@ -68,6 +68,9 @@ def load(
 	from bank_crm.demo import engagement
 
 	result["engagement"] = engagement.load(seed=seed, today=today_date)
+	from bank_crm.demo import insight
+
+	result["insight"] = insight.load(seed=seed)
 	print(f"bank_crm demo: {result}")
 	return result
 
@@ -265,8 +268,9 @@ def _write_batch(batch, groups, territory, intervals, today: date, months: int =
 
 def clear() -> dict:
 	"""Remove every demo record: customers, profiles with their rows, staff, branches."""
-	from bank_crm.demo import engagement, service
+	from bank_crm.demo import engagement, insight, service
 
+	insight.clear()
 	service.clear()
 	engagement.clear()
 	customers = frappe.get_all("Customer", filters={"name": ("like", CUSTOMER_PREFIX + "%")}, pluck="name")

@@ -41,3 +41,16 @@ def validate(doc, method=None):
 				),
 				frappe.PermissionError,
 			)
+
+
+def dashboard(data):
+	"""The Customer's connections: the bank records that hang off it."""
+	data.setdefault("non_standard_fieldnames", {})
+	data.setdefault("transactions", []).insert(
+		0,
+		{
+			"label": _("Bank CRM"),
+			"items": ["Bank Need Signal", "Bank Product Holding", "Bank Interaction", "Bank Service Request"],
+		},
+	)
+	return data

@@ -31,7 +31,6 @@ PAIRS = (
 	("doctype", "dn"),
 	("doctype", "names"),
 	("doctype", "docnames"),
-	("doctype", "items"),
 	("dt", "dn"),
 	("dt", "docname"),
 	("reference_doctype", "reference_name"),
@@ -48,7 +47,10 @@ PAIRS = (
 	("doctype", "old_name"),
 )
 # pairs that name a record in one method only
-METHOD_PAIRS = {"frappe.desk.form.utils.get_next": (("doctype", "value"),)}
+METHOD_PAIRS = {
+	"frappe.desk.form.utils.get_next": (("doctype", "value"),),
+	"frappe.desk.reportview.delete_items": (("doctype", "items"),),
+}
 # arguments that name a Customer by themselves
 CUSTOMER_ARGS = ("customer", "party")
 # arguments that carry whole documents (save, submit, print, run a method on a sent document)

@@ -59,10 +59,17 @@ def _candidates(rule, today: date):
 			if event:
 				yield head, event
 	else:
+		# maturities typed on the profile, and those of the holdings the core systems send
 		rows = frappe.db.sql(
 			f"""select {_PROFILE_COLUMNS}, m.product, m.maturity_date from `tabBank Product Maturity` m
 			join `tabBank Customer Profile` p on p.name = m.parent
-			where m.parenttype = 'Bank Customer Profile' and m.maturity_date between %(today)s and %(until)s {tier}""",
+			where m.parenttype = 'Bank Customer Profile' and m.maturity_date between %(today)s and %(until)s {tier}
+			union all
+			select {_PROFILE_COLUMNS}, coalesce(b.product_name, h.product), h.maturity_date
+			from `tabBank Product Holding` h
+			join `tabBank Customer Profile` p on p.customer = h.customer
+			left join `tabBank Product` b on b.name = h.product
+			where h.status = 'Active' and h.maturity_date between %(today)s and %(until)s {tier}""",
 			params,
 		)
 		for *head, product, matures in rows:

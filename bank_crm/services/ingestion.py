@@ -42,7 +42,7 @@ def ingest_snapshots(rows: list, replace: bool = False, today=None) -> dict:
 		seen[key] = index
 		clean.append((index, row))
 
-	names = _customer_names({row["customer"] for _, row in clean})
+	names = known_customers({row["customer"] for _, row in clean})
 	known = []
 	for index, row in clean:
 		if row["customer"] in names:
@@ -86,7 +86,7 @@ def ingest_snapshots(rows: list, replace: bool = False, today=None) -> dict:
 	}
 
 
-def _customer_names(customers: set[str]) -> dict[str, str]:
+def known_customers(customers: set[str]) -> dict[str, str]:
 	"""Known customers and their names; one delimited string per chunk (see segmentation)."""
 	found = {}
 	items = sorted(customers)

@@ -10,6 +10,7 @@ Each raises AssertionError naming what is wrong, so the CI step fails.
 
 import frappe
 
+from bank_crm.core.access import BANK_ROLES
 from bank_crm.install import OUR_ROLES
 
 ROLES = OUR_ROLES
@@ -41,7 +42,27 @@ ENGAGEMENT_DOCTYPES = (
 	"Bank Channel Adapter",
 	"Bank Outbound Message",
 )
-MODULES = ("Bank CRM", "Bank Customer", "Bank Segmentation", "Bank Service", "Bank Engagement")
+INSIGHT_DOCTYPES = (
+	"Bank Event Type",
+	"Bank Product",
+	"Bank Activity Event",
+	"Bank Product Holding",
+	"Bank Need Rule",
+	"Bank Need Rule Event Type",
+	"Bank Need Rule Tier",
+	"Bank Need Rule Stage",
+	"Bank Need Signal",
+	"Bank Signal Run",
+	"Bank Insight Settings",
+)
+MODULES = (
+	"Bank CRM",
+	"Bank Customer",
+	"Bank Segmentation",
+	"Bank Service",
+	"Bank Engagement",
+	"Bank Insight",
+)
 DOCTYPES = (
 	"Bank Branch",
 	"Bank Branch Member",
@@ -65,6 +86,7 @@ DOCTYPES = (
 	"Bank Tier Override",
 	*SERVICE_DOCTYPES,
 	*ENGAGEMENT_DOCTYPES,
+	*INSIGHT_DOCTYPES,
 )
 CUSTOMER_FIELDS = (
 	"bank_crm_section",
@@ -113,6 +135,12 @@ def assert_installed():
 		problems.append("complaint workflow missing")
 	if not frappe.get_single("Bank Service Settings").sla_rules:
 		problems.append("no SLA rules")
+	if frappe.db.count("Bank Need Rule", {"enabled": 1}) < 5:
+		problems.append("default need rules missing")
+	if not frappe.db.exists("Bank Event Type", "FX Rate Query"):
+		problems.append("default event types missing")
+	if frappe.get_all("Role", {"name": ("in", BANK_ROLES), "two_factor_auth": 0}, pluck="name"):
+		problems.append("two-factor authentication not required on every bank role")
 	_report("installed", problems)
 
 
@@ -184,14 +212,14 @@ def _traces_left() -> list[str]:
 
 	problems = []
 	ours = ", ".join(frappe.db.escape(d, percent=False) for d in DOCTYPES)
-	demo = frappe.db.escape(CUSTOMER_PREFIX + "%", percent=False)
+	demo = frappe.db.escape(CUSTOMER_PREFIX + "%")  # "%%": _count formats its statement
 	for table, (dt_col, name_col) in REFERENCES.items():
 		pairs = [(dt_col, name_col), *ALSO.get(table, ())]
-		for d, n in pairs:
-			if n := _count(f"select count(*) from `tab{table}` where `{d}` in ({ours})"):
-				problems.append(f"{n} rows about our doctypes left in tab{table} ({d})")
+		for dt_column, name_column in pairs:
+			if n := _count(f"select count(*) from `tab{table}` where `{dt_column}` in ({ours})"):
+				problems.append(f"{n} rows about our doctypes left in tab{table} ({dt_column})")
 			if n := _count(
-				f"select count(*) from `tab{table}` where `{d}` = 'Customer' and `{n}` like {demo}"
+				f"select count(*) from `tab{table}` where `{dt_column}` = 'Customer' and `{name_column}` like {demo}"
 			):
 				problems.append(f"{n} rows about demo customers left in tab{table}")
 	if n := _count(

@@ -372,6 +372,21 @@ class TestGenericEndpoints(FrappeTestCase):
 			.insert(ignore_permissions=True)
 			.name
 		)
+		cls.their_signal = (
+			frappe.get_doc(
+				{
+					"doctype": "Bank Need Signal",
+					"customer": cls.theirs,
+					"customer_name": cls.secret_name,
+					"need_category": "Churn Risk",
+					"status": "Open",
+					"relationship_manager": cls.rm_b,
+					"summary": f"探针信号{tag}",
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
 		frappe.get_doc(
 			{
 				"doctype": "File",
@@ -401,6 +416,7 @@ class TestGenericEndpoints(FrappeTestCase):
 		from bank_crm.services.traces import remove_traces
 
 		for doctype, names in (
+			("Bank Need Signal", [cls.their_signal]),
 			(REQUEST, [cls.their_request]),
 			(PROFILE, [cls.my_profile, cls.their_profile]),
 			("Customer", [cls.mine, cls.theirs]),
@@ -463,6 +479,9 @@ class TestGenericEndpoints(FrappeTestCase):
 
 	def test_another_rms_service_request_is_invisible_to_every_generic_endpoint(self):
 		self.assert_blind(REQUEST, self.their_request, owner_field="customer", me=self.mine)
+
+	def test_another_rms_need_signal_is_invisible_to_every_generic_endpoint(self):
+		self.assert_blind("Bank Need Signal", self.their_signal, owner_field="relationship_manager")
 
 	def test_nothing_was_taken_over(self):
 		self.assert_blind("Customer", self.theirs)

@@ -4,6 +4,7 @@
 frappe.ui.form.on("Bank Customer Profile", {
 	refresh(frm) {
 		frm.trigger("show_indicators");
+		bank_crm.needs.render(frm, frm.doc.customer);
 		frm.trigger("render_breakdown");
 		if (!frm.is_new() && frappe.model.can_create("Bank Tier Override")) {
 			frm.add_custom_button(__("Request Tier Override"), () =>

@@ -45,6 +45,7 @@ class BankInteraction(Document):
 		self.validate_message()
 
 	def on_update(self):
+		self.close_need_signals()
 		self.complete_plan_item()
 		self.send_customer_message()
 		self.create_follow_up_tasks()
@@ -195,6 +196,14 @@ class BankInteraction(Document):
 		comm.add_link(self.doctype, self.name)
 		comm.insert(ignore_permissions=True)
 		self.db_set("communication", comm.name, update_modified=False)
+
+	def close_need_signals(self):
+		"""A completed contact that met a need closes the customer's open signals of that kind."""
+		if self.status != "Completed" or not self.closes_need_category:
+			return
+		from bank_crm.services.signals import act_on_customer_needs
+
+		act_on_customer_needs(self.customer, self.closes_need_category, self.name)
 
 	def create_follow_up_tasks(self):
 		for row in self.follow_ups:

@@ -1,0 +1,49 @@
+"""Defaults the insight module installs: the event types and the need rules of
+``bank_crm.core.signals``, in the site's language (Chinese or English), created once and
+editable afterwards (a later migrate never overwrites them)."""
+
+import frappe
+from frappe import _
+
+from bank_crm.core import signals
+
+
+def setup():
+	settings_defaults()
+	lang = frappe.db.get_default("lang") or "en"
+	for event_type, description in signals.DEFAULT_EVENT_TYPES:
+		if not frappe.db.exists("Bank Event Type", event_type):
+			frappe.get_doc(
+				{
+					"doctype": "Bank Event Type",
+					"event_type": event_type,
+					"description": _(description, lang=lang),
+				}
+			).insert(ignore_permissions=True)
+	for spec in signals.DEFAULT_RULES:
+		if frappe.db.exists("Bank Need Rule", spec["rule_name"]):
+			continue
+		doc = frappe.get_doc(
+			{
+				"doctype": "Bank Need Rule",
+				**{k: v for k, v in spec.items() if k != "event_types"},
+				"priority": str(spec["priority"]),
+				"description": _(spec["description"], lang=lang),
+				"suggested_action": _(spec["suggested_action"], lang=lang),
+				"event_types": [{"event_type": t} for t in spec.get("event_types", ())],
+			}
+		)
+		doc.insert(ignore_permissions=True)
+
+
+def settings_defaults():
+	"""A Single keeps no defaults until saved: store them, so the jobs read what the form shows."""
+	settings = frappe.get_single("Bank Insight Settings")
+	changed = False
+	for df in settings.meta.fields:
+		if df.default is not None and settings.get(df.fieldname) in (None, ""):
+			settings.set(df.fieldname, df.default)
+			changed = True
+	if changed:
+		settings.flags.ignore_permissions = True
+		settings.save()

@@ -1,0 +1,450 @@
+"""Need-signal detection: hourly on the scheduler and on demand, over what arrived since the last run.
+
+A run takes the new data between the last completed run's watermark and a little before now
+(``detection_lag_seconds``: a batch still being written is read by the next run), finds the
+customers each enabled rule must look at again — new events of the rule's types, new
+snapshots, changed or soon-maturing holdings — and evaluates them in batches in
+``bank_crm.core.signals``: one query per batch for profiles, balances, holdings, events and
+the signals already on file. Signals go in with one INSERT IGNORE (a unique key per customer,
+rule and time), their ToDos with one more, in the RM's language. A run killed midway leaves
+the watermark where it was: the next run reads the same data again, and the open-signal and
+cooldown rules (plus the unique key) keep it from raising anything twice. A MariaDB named lock
+keeps two runs from overlapping.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, get_datetime, getdate, now_datetime
+
+from bank_crm.core import signals
+from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows
+from bank_crm.services.people import languages
+
+RULE = "Bank Need Rule"
+SIGNAL = "Bank Need Signal"
+RUN = "Bank Signal Run"
+EVENT = "Bank Activity Event"
+HOLDING = "Bank Product Holding"
+SETTINGS = "Bank Insight Settings"
+LOCK = "bank_crm_need_signals"
+FIRST_RUN_DAYS = 1
+
+
+def hourly():
+	"""Scheduler entry (``hourly_long``): detect, then expire what was left open too long."""
+	detect("Scheduled")
+
+
+def enqueue() -> str:
+	frappe.enqueue(
+		"bank_crm.services.signals.detect",
+		queue="long",
+		job_id="bank_crm_need_signals",
+		deduplicate=True,
+		trigger="On Demand",
+	)
+	return "queued"
+
+
+def load_rules() -> list[signals.Rule]:
+	rules = []
+	for doc in frappe.get_all(RULE, filters={"enabled": 1}, pluck="name"):
+		rules.append(rule_from_doc(frappe.get_cached_doc(RULE, doc)))
+	return rules
+
+
+def rule_from_doc(doc) -> signals.Rule:
+	return signals.Rule(
+		name=doc.name,
+		category=doc.need_category,
+		measure=doc.measure,
+		threshold=float(doc.threshold or 0),
+		window_days=int(doc.window_days or 0),
+		cooldown_days=int(doc.cooldown_days or 0),
+		priority=int(doc.priority or 2),
+		event_types=frozenset(r.event_type for r in doc.event_types),
+		balance_metric=doc.balance_metric or "deposit_balance",
+		min_balance_drop_pct=float(doc.min_balance_drop_pct) if doc.min_balance_drop_pct else None,
+		balance_days=int(doc.balance_days or 90),
+		holds_category=doc.holds_category or None,
+		lacks_category=doc.lacks_category or None,
+		maturing_category=doc.maturing_category or None,
+		maturing_within_days=int(doc.maturing_within_days) if doc.maturing_within_days else None,
+		tiers=frozenset(r.tier for r in doc.tiers),
+		stages=frozenset(r.stage for r in doc.stages),
+	)
+
+
+def detect(trigger: str = "Scheduled", now: datetime | None = None) -> str | None:
+	"""One detection run; returns the run record's name (None when another run holds the lock)."""
+	now = get_datetime(now or frappe.flags.current_datetime or now_datetime())
+	if not frappe.db.sql("select get_lock(%s, 0)", (LOCK,))[0][0]:
+		return None
+	started = time.monotonic()
+	try:
+		_fail_abandoned_runs()
+		settings = frappe.get_cached_doc(SETTINGS)
+		window_from = _watermark() or now - timedelta(days=FIRST_RUN_DAYS)
+		window_to = now - timedelta(seconds=int(settings.detection_lag_seconds or 0))
+		run = frappe.get_doc(
+			{
+				"doctype": RUN,
+				"status": "Running",
+				"trigger": trigger,
+				"started_on": now,
+				"window_from": window_from,
+				"window_to": window_to,
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()  # the run is visible (and its window) while it works
+		stats = {"events_scanned": 0, "customers_evaluated": 0, "signals_raised": 0, "signals_expired": 0}
+		status, errors = "Completed", None
+		try:
+			_run(window_from, window_to, now, int(settings.detection_batch_size or 5000), stats)
+			stats["signals_expired"] = expire(now, int(settings.signal_expiry_days or 0))
+			frappe.db.commit()
+		except Exception:
+			frappe.db.rollback()
+			status, errors = "Failed", traceback.format_exc()
+			frappe.log_error(
+				title=_("Need-signal detection failed"), reference_doctype=RUN, reference_name=run.name
+			)
+		frappe.db.set_value(
+			RUN,
+			run.name,
+			{
+				**stats,
+				"status": status,
+				"errors": errors,
+				"error_count": 1 if errors else 0,
+				"finished_on": now_datetime(),
+				"duration": round(time.monotonic() - started, 3),
+			},
+			update_modified=False,
+		)
+		frappe.db.commit()
+		return run.name
+	finally:
+		frappe.db.sql("select release_lock(%s)", (LOCK,))
+
+
+def _watermark():
+	return frappe.db.get_value(RUN, {"status": "Completed"}, "window_to", order_by="window_to desc")
+
+
+def _fail_abandoned_runs():
+	"""A run still marked Running while we hold the lock was killed: record it as failed."""
+	frappe.db.sql(
+		f"update `tab{RUN}` set status = 'Failed', errors = %s where status = 'Running'",
+		(_("The run stopped before it finished (the process ended); the next run read its data again."),),
+	)
+	frappe.db.commit()
+
+
+def _run(window_from, window_to, now, batch_size, stats):
+	rules = load_rules()
+	if not rules:
+		return
+	candidates, scanned = _candidates(rules, window_from, window_to, now)
+	stats["events_scanned"] = scanned
+	customers = sorted({c for names in candidates.values() for c in names})
+	stats["customers_evaluated"] = len(customers)
+	for start in range(0, len(customers), batch_size):
+		chunk = customers[start : start + batch_size]
+		chunk_set = set(chunk)
+		narrowed = {rule: [c for c in names if c in chunk_set] for rule, names in candidates.items()}
+		stats["signals_raised"] += _evaluate(rules, chunk, narrowed, now)
+		frappe.db.commit()  # a batch is one unit of work: a crash rereads it, cooldown prevents doubles
+
+
+def _candidates(rules, window_from, window_to, now) -> tuple[dict[str, set[str]], int]:
+	"""rule → customers whose new data concerns it, and how many new events were read."""
+	out: dict[str, set[str]] = defaultdict(set)
+	scanned = 0
+	by_types: dict[frozenset, list[signals.Rule]] = defaultdict(list)
+	for rule in rules:
+		if rule.trigger == signals.EVENTS:
+			by_types[rule.event_types].append(rule)
+	for types, group in by_types.items():
+		rows = frappe.db.sql(
+			f"""select customer, count(*) from `tab{EVENT}` force index (creation_type_customer)
+			where creation > %s and creation <= %s and event_type in {in_list_with_params(sorted(types))}
+			group by customer""",
+			(window_from, window_to),
+		)
+		scanned += sum(n for _, n in rows)
+		for rule in group:
+			out[rule.name].update(c for c, _ in rows)
+	if any(r.trigger == signals.SNAPSHOTS for r in rules):
+		changed = frappe.db.sql_list(
+			"""select distinct customer from `tabBank Financial Snapshot`
+			where modified > %s and modified <= %s""",
+			(window_from, window_to),
+		)
+		for rule in rules:
+			if rule.trigger == signals.SNAPSHOTS:
+				out[rule.name].update(changed)
+	for rule in rules:
+		if rule.trigger != signals.HOLDINGS:
+			continue
+		today = now.date()
+		out[rule.name].update(
+			frappe.db.sql_list(
+				f"""select distinct h.customer from `tab{HOLDING}` h join `tabBank Product` p on p.name = h.product
+				where h.status = 'Active' and p.category = %s and h.maturity_date between %s and %s""",
+				(rule.maturing_category, today, today + timedelta(days=rule.window_days)),
+			)
+		)
+	return out, scanned
+
+
+def _evaluate(rules, customers: list[str], candidates, now) -> int:
+	listed = in_list(customers)
+	profiles = {
+		r[0]: r
+		for r in frappe.db.sql(
+			f"""select customer, name, customer_name, tier, lifecycle_stage, relationship_manager, branch
+			from `tabBank Customer Profile` where customer in {listed}"""
+		)
+	}
+	balance_days = {0}
+	for rule in rules:
+		if rule.measure == signals.BALANCE_DROP:
+			balance_days.add(rule.window_days)
+		if rule.min_balance_drop_pct is not None:
+			balance_days.add(rule.balance_days)
+	balances = _balances(customers, sorted(balance_days), now.date())
+	holdings = _holdings(customers)
+	events = _events(rules, customers, now)
+	previous = _previous(customers)
+	context = {}
+	for name in customers:
+		profile = profiles.get(name)
+		figures = balances.get(name, {})
+		deposit = (figures.get("deposit_balance") or {}).get(0)
+		context[name] = signals.Customer(
+			name=name,
+			tier=profile[3] if profile else None,
+			stage=profile[4] if profile else None,
+			deposit_balance=deposit,
+			balances=figures,
+			holdings=tuple(holdings.get(name, ())),
+		)
+	raised = signals.detect(rules, context, events, previous, now, candidates=candidates)
+	if not raised:
+		return 0
+	return _write(raised, profiles, now)
+
+
+def _balances(customers, days_back: list[int], today) -> dict[str, dict[str, dict[int, float]]]:
+	"""metric → {days back: value} per customer, from the snapshot on or before each date."""
+	horizon = add_days(today, -(max(days_back) + 45))
+	rows = frappe.db.sql(
+		f"""select customer, as_of_date, deposit_balance, aum, loan_balance
+		from `tabBank Financial Snapshot` where customer in {in_list_with_params(customers)} and as_of_date >= %s
+		order by customer, as_of_date""",
+		(horizon,),
+	)
+	history = defaultdict(list)
+	for customer, as_of, deposit, aum, loan in rows:
+		history[customer].append((getdate(as_of), float(deposit or 0), float(aum or 0), float(loan or 0)))
+	out = {}
+	for customer, points in history.items():
+		figures: dict[str, dict[int, float]] = {m: {} for m in signals.BALANCE_METRICS}
+		for days in days_back:
+			on = add_days(today, -days)
+			before = [p for p in points if p[0] <= on]
+			if not before:
+				continue
+			_, deposit, aum, _loan = before[-1]
+			figures["deposit_balance"][days] = deposit
+			figures["aum"][days] = aum
+			figures["total_balance"][days] = deposit + aum
+		out[customer] = figures
+	return out
+
+
+def _holdings(customers) -> dict[str, list[signals.Holding]]:
+	out = defaultdict(list)
+	for customer, product, category, status, matures, amount in frappe.db.sql(
+		f"""select h.customer, h.product, p.category, h.status, h.maturity_date, h.amount
+		from `tab{HOLDING}` h join `tabBank Product` p on p.name = h.product
+		where h.customer in {in_list(customers)} and h.status = 'Active'"""
+	):
+		out[customer].append(
+			signals.Holding(
+				product, category, status, getdate(matures) if matures else None, float(amount or 0)
+			)
+		)
+	return out
+
+
+def _events(rules, customers, now) -> dict[str, list[signals.Event]]:
+	types = sorted({t for r in rules if r.trigger == signals.EVENTS for t in r.event_types})
+	if not types:
+		return {}
+	since = now - timedelta(days=max(r.window_days for r in rules if r.trigger == signals.EVENTS))
+	out = defaultdict(list)
+	for name, customer, event_type, moment, amount in frappe.db.sql(
+		f"""select name, customer, event_type, event_time, amount from `tab{EVENT}`
+		where customer in {in_list_with_params(customers)} and event_type in {in_list_with_params(types)}
+			and event_time >= %s and event_time <= %s""",
+		(since, now),
+	):
+		out[customer].append(
+			signals.Event(name, event_type, moment, None if amount is None else float(amount))
+		)
+	return out
+
+
+def _previous(customers) -> dict[tuple[str, str], signals.Previous]:
+	return {
+		(customer, rule): signals.Previous(last_raised=get_datetime(last), open=bool(is_open))
+		for customer, rule, last, is_open in frappe.db.sql(
+			f"""select customer, rule, max(raised_on), max(status = 'Open') from `tab{SIGNAL}`
+			where customer in {in_list(customers)} group by customer, rule"""
+		)
+	}
+
+
+def _write(raised, profiles, now) -> int:
+	langs = languages({profiles[c][5] for c, *_ in raised if c in profiles})
+	default = frappe.db.get_default("lang") or "en"
+	expires = None
+	settings = frappe.get_cached_doc(SETTINGS)
+	if settings.signal_expiry_days:
+		expires = (now + timedelta(days=int(settings.signal_expiry_days))).date()
+	actions = {rule.name: frappe.db.get_value(RULE, rule.name, "suggested_action") for _, rule, _ in raised}
+	rows, todos = [], []
+	for customer, rule, evidence in raised:
+		profile = profiles.get(customer)
+		rm = profile[5] if profile else None
+		lang = langs.get(rm, default)
+		summary = describe(rule, evidence, lang)
+		action = _(actions.get(rule.name) or "", lang=lang)
+		name = frappe.generate_hash(length=12)
+		rows.append(
+			{
+				"name": name,
+				"customer": customer,
+				"customer_name": profile[2] if profile else None,
+				"rule": rule.name,
+				"need_category": rule.category,
+				"priority": str(rule.priority),
+				"status": "Open",
+				"raised_on": now,
+				"expires_on": expires,
+				"relationship_manager": rm,
+				"branch": profile[6] if profile else None,
+				"summary": summary,
+				"suggested_action": action,
+				"measured_value": evidence.value,
+				"threshold": evidence.threshold,
+				"window_from": evidence.window_from,
+				"window_to": evidence.window_to,
+				"event_count": evidence.event_count,
+				"evidence": json.dumps(evidence.as_dict(), ensure_ascii=False, default=str),
+				"signal_key": f"{customer}|{rule.name}|{now.isoformat(sep=' ', timespec='seconds')}",
+			}
+		)
+		if rm:
+			todos.append(
+				{
+					"name": frappe.generate_hash(length=10),
+					"status": "Open",
+					"priority": "High" if rule.priority == 1 else "Medium",
+					"date": now.date(),
+					"allocated_to": rm,
+					"description": _("Customer need: {0} — {1}", lang=lang).format(
+						profile[2] or customer, summary
+					)
+					+ (f"\n{action}" if action else ""),
+					"reference_type": SIGNAL,
+					"reference_name": name,
+					"assigned_by": "Administrator",
+				}
+			)
+	common = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now}
+	inserted = insert_rows(SIGNAL, rows, {**common, "docstatus": 0}, ignore_duplicates=True)
+	if todos:
+		insert_rows("ToDo", todos, common)
+		frappe.db.sql(
+			f"""update `tab{SIGNAL}` s join `tabToDo` d on d.reference_type = %s and d.reference_name = s.name
+			set s.todo = d.name, s._assign = json_array(d.allocated_to)
+			where s.name in {in_list_with_params([r["name"] for r in rows])}""",
+			(SIGNAL,),
+		)
+	return inserted
+
+
+MEASURE_TEXT = {
+	signals.COUNT: "{0} {1} events in {2} days",
+	signals.SUM: "{1} events totalling {0} in {2} days",
+	signals.DISTINCT_DAYS: "{1} events on {0} days in {2} days",
+	signals.CONSECUTIVE_MONTHS: "{1} events in {0} consecutive months",
+	signals.LARGEST_SHARE: "a single amount of {0}% of the deposit balance ({1} events in {2} days)",
+	signals.BALANCE_DROP: "balance fell by {0}% in {2} days",
+	signals.MATURING: "{0} holdings maturing within {2} days",
+}
+
+
+def describe(rule: signals.Rule, evidence: signals.Evidence, lang: str | None = None) -> str:
+	"""What the signal rests on, in the reader's language."""
+	value = (
+		f"{evidence.value:,.0f}"
+		if evidence.value >= 100 or evidence.value == int(evidence.value)
+		else f"{evidence.value:.1f}"
+	)
+	types = ", ".join(_(t, lang=lang) for t in sorted(rule.event_types))
+	text = _(MEASURE_TEXT[rule.measure], lang=lang).format(value, types or "", rule.window_days)
+	return f"{_(rule.name, lang=lang)}: {text}"
+
+
+def expire(now: datetime, expiry_days: int) -> int:
+	"""Open signals older than the expiry close as Expired, with their tasks (one UPDATE each)."""
+	if expiry_days <= 0:
+		return 0
+	cutoff = now - timedelta(days=expiry_days)
+	names = frappe.db.sql_list(
+		f"select name from `tab{SIGNAL}` where status = 'Open' and raised_on < %s", (cutoff,)
+	)
+	for start in range(0, len(names), 5000):
+		chunk = in_list_with_params(names[start : start + 5000])
+		frappe.db.sql(
+			f"update `tab{SIGNAL}` set status = 'Expired', closed_on = %s, modified = %s where name in {chunk}",
+			(now, now),
+		)
+		frappe.db.sql(
+			f"update `tabToDo` set status = 'Cancelled', modified = %s where reference_type = %s and reference_name in {chunk} and status = 'Open'",
+			(now, SIGNAL),
+		)
+	return len(names)
+
+
+def act_on_customer_needs(customer: str, category: str, interaction: str) -> int:
+	"""The customer's open signals of ``category`` count as acted on through ``interaction``."""
+	names = frappe.get_all(
+		SIGNAL, filters={"customer": customer, "need_category": category, "status": "Open"}, pluck="name"
+	)
+	if not names:
+		return 0
+	now = now_datetime()
+	listed = in_list_with_params(names)
+	frappe.db.sql(
+		f"""update `tab{SIGNAL}` set status = 'Acted', interaction = %s, closed_on = %s, closed_by = %s,
+			modified = %s where name in {listed}""",
+		(interaction, now, frappe.session.user, now),
+	)
+	frappe.db.sql(
+		f"update `tabToDo` set status = 'Closed', modified = %s where reference_type = %s and reference_name in {listed} and status = 'Open'",
+		(now, SIGNAL),
+	)
+	return len(names)
