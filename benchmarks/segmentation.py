@@ -145,7 +145,9 @@ def load(args):
 		print(f"site already has {existing} profiles; not loading")
 		return None
 	started = time.perf_counter()
-	result = demo_load(customers=args.customers - existing, months=2, segment=False, chunk=10_000)
+	result = demo_load(
+		customers=args.customers - existing, months=2, segment=False, chunk=10_000, demos=False
+	)
 	seconds = time.perf_counter() - started
 	frappe.destroy()
 	return {"seconds": round(seconds, 1), **result}

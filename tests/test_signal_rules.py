@@ -28,7 +28,8 @@ def test_a_good_event_is_typed_and_named_by_source_and_external_id():
 	assert errors == []
 	assert row["event_time"] == datetime(2026, 11, 29, 9, 15)
 	assert (row["amount"], row["currency"], row["source"]) == (120.5, "USD", "core")
-	assert row["name"] == activity.event_key("core", "T-1")
+	assert row["event_key"] == activity.event_key("core", "T-1")
+	assert row["name"] == "EV20261129091500" + row["event_key"][:12]
 	assert activity.event_key("core", "T-1") != activity.event_key("cards", "T-1")
 
 
@@ -80,6 +81,19 @@ def test_any_value_in_any_event_field_is_typed_or_refused_with_its_field(field, 
 			e.reason.format(*e.args)
 	else:
 		assert row["name"].startswith("EV") and isinstance(row["event_time"], datetime)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+	field=st.sampled_from([*activity.EVENT_REQUIRED, *activity.EVENT_OPTIONAL]),
+	value=json_values | st.sampled_from(["2026-11-29 09:15:00.123456", " x", "USD", "usd", 10, 10.5, None]),
+)
+def test_the_fast_path_agrees_with_the_full_checks(field, value):
+	row = {**GOOD_EVENT, "amount": 1, "currency": "CNY", field: value}
+	fast = activity._clean_event_fast(row, CTX)
+	if fast is not None:
+		slow, errors = activity._clean_event_slow(0, row, CTX)
+		assert errors == [] and slow == fast
 
 
 @settings(max_examples=300, deadline=None)

@@ -136,7 +136,14 @@ def customer_overview(customer: str) -> dict:
 		"holdings": frappe.get_list(
 			activity.HOLDING,
 			filters={"customer": customer, "status": "Active"},
-			fields=["name", "product", "product.product_name as product_name", "opened_on", "maturity_date", "amount"],
+			fields=[
+				"name",
+				"product",
+				"product.product_name as product_name",
+				"opened_on",
+				"maturity_date",
+				"amount",
+			],
 			order_by="maturity_date asc",
 		),
 	}

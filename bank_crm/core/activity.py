@@ -64,8 +64,14 @@ HOLDING_CONTENT = ("opened_on", "maturity_date", "amount", "status")
 
 
 def event_key(source: str, external_id: str) -> str:
-	"""The record name of an event: the same (source, external id) is the same event."""
-	return "EV" + hashlib.sha256(f"{source}\x1f{external_id}".encode()).hexdigest()[:22]
+	"""The identity of an event: the same (source, external id) is the same event."""
+	return hashlib.sha256(f"{source}\x1f{external_id}".encode()).hexdigest()[:24]
+
+
+def event_name(key: str, event_time: datetime) -> str:
+	"""The record name: time first, so that the table (clustered by name) grows at its end
+	as events arrive, instead of taking every insert at a random place."""
+	return f"EV{event_time:%Y%m%d%H%M%S}{key[:12]}"
 
 
 def holding_key(customer: str, product: str) -> str:
@@ -79,8 +85,92 @@ class Context:
 	default_source: str = ""
 
 
+_EVENT_REQUIRED = frozenset(EVENT_REQUIRED)
+_EVENT_ALLOWED = frozenset(EVENT_REQUIRED) | frozenset(EVENT_OPTIONAL)
+_CHANNEL_SET = frozenset(CHANNELS)
+
+
 def clean_event(index: int, row, ctx: Context) -> tuple[dict | None, list[RowError]]:
 	"""A typed event, or every reason it is refused."""
+	fast = _clean_event_fast(row, ctx)
+	if fast is not None:
+		return fast, []
+	return _clean_event_slow(index, row, ctx)
+
+
+def _text_ok(value) -> bool:
+	return (
+		type(value) is str
+		and 0 < len(value) <= values.MAX_TEXT
+		and value.strip() == value
+		and "\x00" not in value
+	)
+
+
+def _clean_event_fast(row, ctx: Context) -> dict | None:
+	"""The common case in one pass (tens of thousands of rows a second); None sends the row to
+	the path that names every error. For any row it accepts, the result equals that path's."""
+	try:
+		if not (_EVENT_REQUIRED <= row.keys() <= _EVENT_ALLOWED):
+			return None
+		external_id, customer, event_type, raw_time = (
+			row["external_id"],
+			row["customer"],
+			row["event_type"],
+			row["event_time"],
+		)
+		source = row.get("source", ctx.default_source)
+		if source is None:
+			source = ctx.default_source
+		if not (
+			_text_ok(external_id)
+			and _text_ok(customer)
+			and _text_ok(event_type)
+			and (source == "" or _text_ok(source))
+			and type(raw_time) is str
+			and 16 <= len(raw_time) <= 32
+			and raw_time.strip() == raw_time
+		):
+			return None
+		moment = datetime.fromisoformat(raw_time)
+		if moment.tzinfo is not None or moment.year < 1900 or moment > ctx.now + CLOCK_SKEW:
+			return None
+		amount, currency = row.get("amount"), row.get("currency")
+		if amount is None:
+			if currency is not None:
+				return None
+		elif type(amount) not in (int, float) or not -values.MAX_AMOUNT <= amount <= values.MAX_AMOUNT:
+			return None
+		elif type(currency) is not str or currency not in CURRENCIES:
+			return None
+		channel, product = row.get("channel"), row.get("product")
+		if channel is not None and channel not in _CHANNEL_SET:
+			return None
+		if product is not None and not _text_ok(product):
+			return None
+		attributes = row.get("attributes")
+		if attributes is not None:
+			return None  # rare: checked, and serialised, by the full path
+	except (AttributeError, KeyError, TypeError, ValueError):
+		return None
+	key = event_key(source, external_id)
+	return {
+		"external_id": external_id,
+		"source": source,
+		"customer": customer,
+		"event_type": event_type,
+		"event_time": moment,
+		"amount": None if amount is None else float(amount),
+		"currency": currency,
+		"channel": channel,
+		"product": product,
+		"attributes": None,
+		"event_key": key,
+		"name": event_name(key, moment),
+	}
+
+
+def _clean_event_slow(index: int, row, ctx: Context) -> tuple[dict | None, list[RowError]]:
 	if not isinstance(row, Mapping):
 		return None, [RowError(index, "", "each row must be an object")]
 	errors: list[RowError] = []
@@ -156,7 +246,8 @@ def clean_event(index: int, row, ctx: Context) -> tuple[dict | None, list[RowErr
 				out["attributes"] = text
 	if errors:
 		return None, errors
-	out["name"] = event_key(out["source"], out["external_id"])
+	out["event_key"] = event_key(out["source"], out["external_id"])
+	out["name"] = event_name(out["event_key"], out["event_time"])
 	return out, []
 
 

@@ -199,9 +199,9 @@ def _history(profiles, rng, today) -> int:
 				last = last - timedelta(days=line.approx_days + rng.randint(-7, 7))
 	if not interactions:
 		return 0
-	from bank_crm.services.planning import _languages
+	from bank_crm.services.people import languages as user_languages
 
-	languages = _languages({p.relationship_manager for p in profiles})
+	languages = user_languages({p.relationship_manager for p in profiles})
 	year = today.year
 	first = reserve_series(f"BI-{year}-", len(interactions)) + 1
 	for i, row in enumerate(interactions):

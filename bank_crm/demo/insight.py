@@ -193,7 +193,7 @@ def load(seed: int = 42, now=None) -> dict:
 		(earlier, CUSTOMER_PREFIX + "%", earlier),
 	)
 	frappe.db.commit()
-	run = detection.detect("On Demand", now=now)
+	run = detection.detect("On Demand", now=now, since=earlier - timedelta(minutes=1))
 	counts["signal_run"] = run
 	counts.update(_follow_up(rng, now))
 	frappe.db.commit()

@@ -38,10 +38,12 @@ def load(
 	today: str | None = None,
 	months: int = 6,
 	segment: bool = True,
+	demos: bool = True,
 ) -> dict:
 	"""Add ``customers`` demo customers (and the branches and staff, once) with ``months`` of
 	monthly financial snapshots, then run the segmentation so tiers and stages show at once.
-	Returns counts."""
+	With ``demos`` (the default) it then adds the service, engagement and behaviour demos;
+	the benchmarks load customers without them. Returns counts."""
 	started = time.monotonic()
 	today_date = getdate(today) if today else getdate()
 	make_branches_and_staff()
@@ -62,6 +64,9 @@ def load(
 		from bank_crm.services.segmentation import run_segmentation
 
 		result["segmentation_run"] = run_segmentation("On Demand", today=today_date)
+	if not demos:
+		print(f"bank_crm demo: {result}")
+		return result
 	from bank_crm.demo import service
 
 	result["service"] = service.load(seed=seed)

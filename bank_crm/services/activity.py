@@ -29,15 +29,16 @@ def _standard(now) -> dict:
 	return {"owner": user, "modified_by": user, "creation": now, "modified": now, "docstatus": 0}
 
 
-def _existing(table: str, names: list[str], columns: tuple[str, ...]) -> dict[str, dict]:
+def _existing(table: str, keys: list[str], columns: tuple[str, ...], key: str = "name") -> dict[str, dict]:
+	"""The records on file under these keys (a unique column), with the columns to compare."""
 	found = {}
-	for start in range(0, len(names), CHUNK):
-		chunk = names[start : start + CHUNK]
+	for start in range(0, len(keys), CHUNK):
+		chunk = keys[start : start + CHUNK]
 		for row in frappe.db.sql(
-			f"select name, {', '.join(columns)} from `tab{table}` where name in {in_list(chunk)}",
+			f"select `{key}`, {', '.join(columns)} from `tab{table}` where `{key}` in {in_list(chunk)}",
 			as_dict=True,
 		):
-			found[row.name] = row
+			found[row[key]] = row
 	return found
 
 
@@ -72,15 +73,15 @@ def ingest_events(rows: list, source: str | None = None, now=None) -> dict:
 		if row_errors:
 			errors.extend(row_errors)
 			continue
-		if row["name"] in seen:
-			first, earlier = seen[row["name"]]
+		if row["event_key"] in seen:
+			first, earlier = seen[row["event_key"]]
 			field = activity.first_difference(row, earlier, activity.EVENT_CONTENT)
 			if field:
 				errors.append(RowError(index, field, "repeats row {0} with other content", (first,)))
 			else:
 				duplicate += 1
 			continue
-		seen[row["name"]] = (index, row)
+		seen[row["event_key"]] = (index, row)
 		clean.append((index, row))
 
 	customers = known_customers({row["customer"] for _, row in clean})
@@ -99,10 +100,10 @@ def ingest_events(rows: list, source: str | None = None, now=None) -> dict:
 		else:
 			valid.append((index, row))
 
-	stored = _existing(EVENT, [row["name"] for _, row in valid], activity.EVENT_CONTENT)
+	stored = _existing(EVENT, [row["event_key"] for _, row in valid], activity.EVENT_CONTENT, key="event_key")
 	new = []
 	for index, row in valid:
-		on_file = stored.get(row["name"])
+		on_file = stored.get(row["event_key"])
 		if on_file is None:
 			new.append(row)
 			continue
@@ -111,6 +112,8 @@ def ingest_events(rows: list, source: str | None = None, now=None) -> dict:
 			errors.append(_conflict(index, field, on_file.get(field), row.get(field)))
 		else:
 			duplicate += 1
+	# "amount" is a number column (NOT NULL): an event without an amount stores 0
+	new = [{**row, "amount": row["amount"] or 0} if row["amount"] is None else row for row in new]
 	inserted = insert_rows(EVENT, new, _standard(now), ignore_duplicates=True)
 	duplicate += len(new) - inserted  # written by a concurrent call meanwhile
 	return _answer(len(rows), errors, inserted=inserted, duplicate=duplicate)

@@ -4,7 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import now_datetime
+from frappe.utils import get_datetime, now_datetime
 
 from bank_crm.core import activity, values
 from bank_crm.validation import BankCRMValidationError
@@ -22,7 +22,8 @@ class BankActivityEvent(Document):
 	endpoint checks with the same rules). Named by source and external id."""
 
 	def autoname(self):
-		self.name = activity.event_key(self.source or "", self.external_id or "")
+		self.event_key = activity.event_key(self.source or "", self.external_id or "")
+		self.name = activity.event_name(self.event_key, get_datetime(self.event_time))
 
 	def validate(self):
 		row = {f: self.get(f) for f in (*activity.EVENT_REQUIRED, *activity.EVENT_OPTIONAL)}
@@ -34,8 +35,11 @@ class BankActivityEvent(Document):
 			label = _(self.meta.get_label(e.field)) if self.meta.has_field(e.field) else e.field
 			frappe.throw(_("{0}: {1}").format(label, _(e.reason).format(*e.args)), BankCRMValidationError)
 		self.currency = clean["currency"]
-		if self.is_new() and frappe.db.exists(self.doctype, self.name):
-			stored = frappe.db.get_value(self.doctype, self.name, list(activity.EVENT_CONTENT), as_dict=True)
+		self.event_key = clean["event_key"]
+		stored = self.is_new() and frappe.db.get_value(
+			self.doctype, {"event_key": self.event_key}, list(activity.EVENT_CONTENT), as_dict=True
+		)
+		if stored:
 			field = activity.first_difference(clean, stored, activity.EVENT_CONTENT)
 			if field:
 				frappe.throw(
@@ -58,3 +62,7 @@ class BankActivityEvent(Document):
 def on_doctype_update():
 	for name, columns in INDEXES.items():
 		frappe.db.add_index("Bank Activity Event", columns, name)
+	# Frappe indexes every table on "modified"; events never change, and an index fewer is a
+	# faster insert at tens of thousands of events a second
+	if frappe.db.sql("show index from `tabBank Activity Event` where Key_name = 'modified'"):
+		frappe.db.sql_ddl("alter table `tabBank Activity Event` drop index `modified`")
