@@ -362,7 +362,9 @@ def before_uninstall():
 	purpose: they are the audit trail of who read sensitive data.
 	"""
 	from bank_crm.demo.loader import clear as clear_demo_data
+	from bank_crm.services.traces import flush_search_queue
 
+	flush_search_queue()
 	clear_demo_data()
 	remove_workflows()
 	remove_service_workflow()
@@ -465,9 +467,11 @@ def remove_our_traces():
 def after_uninstall():
 	"""Frappe writes Deleted Document copies of our DocTypes, reports and workspace while it
 	removes the modules, after ``before_uninstall``; they go too."""
-	from bank_crm.services.traces import remove_deleted_copies
+	from bank_crm.services.traces import flush_search_queue, remove_deleted_copies, remove_orphan_search_rows
 
 	remove_deleted_copies(_our_modules())
+	flush_search_queue()
+	remove_orphan_search_rows()
 	frappe.db.commit()
 
 

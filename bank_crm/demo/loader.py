@@ -274,7 +274,9 @@ def _write_batch(batch, groups, territory, intervals, today: date, months: int =
 def clear() -> dict:
 	"""Remove every demo record: customers, profiles with their rows, staff, branches."""
 	from bank_crm.demo import engagement, insight, service
+	from bank_crm.services.traces import flush_search_queue, remove_orphan_search_rows
 
+	flush_search_queue()
 	insight.clear()
 	service.clear()
 	engagement.clear()
@@ -311,6 +313,8 @@ def clear() -> dict:
 				frappe.db.delete("Bank Branch", {"name": code})
 	for user in users:
 		frappe.delete_doc("User", user, ignore_permissions=True, force=True, delete_permanently=True)
+	flush_search_queue()
+	remove_orphan_search_rows()
 	frappe.db.commit()
 	result = {"customers": len(customers), "profiles": len(profiles), "users": len(users)}
 	print(f"bank_crm demo cleared: {result}")

@@ -48,6 +48,26 @@ CHILDREN = {
 INDEXED = ("ToDo", "Communication", "File")  # in __global_search
 
 
+def flush_search_queue():
+	"""Frappe queues global-search entries in Redis and writes them later: write them now, so
+	that what is deleted next does not come back from the queue."""
+	from frappe.utils.global_search import sync_global_search
+
+	sync_global_search()
+
+
+def remove_orphan_search_rows() -> int:
+	"""Global-search entries whose record is gone (the index is not cleaned by SQL deletes)."""
+	removed = 0
+	for doctype in INDEXED + ("Customer",):
+		frappe.db.sql(
+			f"""delete g from `__global_search` g left join `tab{doctype}` t on t.name = g.name
+			where g.doctype = {literal(doctype)} and t.name is null"""
+		)
+		removed += frappe.db._cursor.rowcount
+	return removed
+
+
 def remove_traces(doctypes, names=None) -> dict:
 	"""Remove what every record of ``doctypes`` (or, with ``names``, those records of the one
 	doctype) left in Frappe's generic tables, and the records' own global-search entries."""
