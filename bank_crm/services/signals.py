@@ -174,20 +174,22 @@ def _candidates(rules, window_from, window_to, now) -> tuple[dict[str, set[str]]
 	"""rule → customers whose new data concerns it, and how many new events were read."""
 	out: dict[str, set[str]] = defaultdict(set)
 	scanned = 0
-	by_types: dict[frozenset, list[signals.Rule]] = defaultdict(list)
-	for rule in rules:
-		if rule.trigger == signals.EVENTS:
-			by_types[rule.event_types].append(rule)
-	for types, group in by_types.items():
-		rows = frappe.db.sql(
-			f"""select customer, count(*) from `tab{EVENT}` force index (creation_type_customer)
-			where creation > %s and creation <= %s and event_type in {in_list_with_params(sorted(types))}
-			group by customer""",
+	event_rules = [r for r in rules if r.trigger == signals.EVENTS]
+	types = sorted({t for r in event_rules for t in r.event_types})
+	if types:
+		# one range read of the arrival index for every rule's event types
+		by_type = defaultdict(set)
+		for customer, event_type, count in frappe.db.sql(
+			f"""select customer, event_type, count(*) from `tab{EVENT}` force index (creation_type_customer)
+			where creation > %s and creation <= %s and event_type in {in_list_with_params(types)}
+			group by customer, event_type""",
 			(window_from, window_to),
-		)
-		scanned += sum(n for _, n in rows)
-		for rule in group:
-			out[rule.name].update(c for c, _ in rows)
+		):
+			by_type[event_type].add(customer)
+			scanned += count
+		for rule in event_rules:
+			for event_type in rule.event_types:
+				out[rule.name] |= by_type.get(event_type, set())
 	if any(r.trigger == signals.SNAPSHOTS for r in rules):
 		changed = frappe.db.sql_list(
 			"""select distinct customer from `tabBank Financial Snapshot`
@@ -201,17 +203,38 @@ def _candidates(rules, window_from, window_to, now) -> tuple[dict[str, set[str]]
 		if rule.trigger != signals.HOLDINGS:
 			continue
 		today = now.date()
+		# time alone brings a holding into the window: read the maturing ones each run, less those
+		# whose signal is open or cooling down
 		out[rule.name].update(
 			frappe.db.sql_list(
 				f"""select distinct h.customer from `tab{HOLDING}` h join `tabBank Product` p on p.name = h.product
-				where h.status = 'Active' and p.category = %s and h.maturity_date between %s and %s""",
-				(rule.maturing_category, today, today + timedelta(days=rule.window_days)),
+				where h.status = 'Active' and p.category = %s and h.maturity_date between %s and %s
+					and not exists (select 1 from `tab{SIGNAL}` s where s.customer = h.customer and s.rule = %s
+						and (s.status = 'Open' or s.raised_on > %s))""",
+				(
+					rule.maturing_category,
+					today,
+					today + timedelta(days=rule.window_days),
+					rule.name,
+					now - timedelta(days=rule.cooldown_days),
+				),
 			)
 		)
 	return out, scanned
 
 
 def _evaluate(rules, customers: list[str], candidates, now) -> int:
+	previous = _previous(customers)
+	by_name = {r.name: r for r in rules}
+	# a customer whose every candidate rule is open or cooling down needs no reading at all
+	wanted = {
+		name: [c for c in names if signals.may_raise(by_name[name], previous.get((c, name)), now)]
+		for name, names in candidates.items()
+	}
+	customers = sorted({c for names in wanted.values() for c in names})
+	if not customers:
+		return 0
+	candidates = wanted
 	listed = in_list(customers)
 	profiles = {
 		r[0]: r
@@ -229,7 +252,6 @@ def _evaluate(rules, customers: list[str], candidates, now) -> int:
 	balances = _balances(customers, sorted(balance_days), now.date())
 	holdings = _holdings(customers)
 	events = _events(rules, customers, now)
-	previous = _previous(customers)
 	context = {}
 	for name in customers:
 		profile = profiles.get(name)

@@ -187,6 +187,22 @@ class TestInsight(FrappeTestCase):
 			frappe.db.set_value("User", self.bot, "language", "en")
 			frappe.db.commit()
 
+	def test_data_import_path_checks_like_the_endpoint(self):
+		def doc(**values):
+			row = {**self.fx("di-1"), "source": "import", **values}
+			return frappe.get_doc({"doctype": activity.EVENT, **row})
+
+		with self.assertRaises(frappe.ValidationError):
+			doc(currency="RMB", amount=5).insert()
+		first = doc().insert()
+		self.assertEqual(first.name[:2], "EV")
+		with self.assertRaises(frappe.DuplicateEntryError):
+			doc().insert()  # the same event again
+		with self.assertRaises(frappe.ValidationError) as conflict:
+			doc(channel="Branch").insert()
+		self.assertIn("Branch", str(conflict.exception))
+		frappe.db.rollback()
+
 	def test_holdings_replace_what_is_on_file(self):
 		row = {
 			"customer": self.mine,

@@ -18,7 +18,7 @@ bank_crm.needs.render = function (frm, customer) {
 				<td class="text-nowrap">
 					<button class="btn btn-xs btn-default" data-action="act">${__("Acted")}</button>
 					<button class="btn btn-xs btn-default" data-action="opportunity">${__("Create Opportunity")}</button>
-					<button class="btn btn-xs btn-default" data-action="dismiss">${__("Dismiss")}</button>
+					<button class="btn btn-xs btn-default" data-action="dismiss">${__("Dismiss Need")}</button>
 				</td>
 			</tr>`).join("");
 		const holdingRows = holdings.map((h) => `

@@ -5,12 +5,12 @@ frappe.ui.form.on("Bank Need Signal", {
 	refresh(frm) {
 		frm.trigger("render_evidence");
 		const colours = { Open: "orange", Acted: "green", Dismissed: "grey", Expired: "red" };
-		frm.page.set_indicator(__(frm.doc.status), colours[frm.doc.status] || "grey");
+		frm.page.set_indicator(__(frm.doc.status, null, "Bank Need Signal"), colours[frm.doc.status] || "grey");
 		if (frm.doc.status !== "Open" || !frm.perm[0].write) return;
 		const act = (action) => bank_crm.needs.act(frm.doc.name, action, () => frm.reload_doc());
 		frm.add_custom_button(__("Acted"), () => act("act"));
 		frm.add_custom_button(__("Create Opportunity"), () => act("opportunity"));
-		frm.add_custom_button(__("Dismiss"), () => act("dismiss"));
+		frm.add_custom_button(__("Dismiss Need"), () => act("dismiss"));
 	},
 
 	render_evidence(frm) {
