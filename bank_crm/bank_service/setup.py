@@ -5,6 +5,7 @@ import frappe
 
 from bank_crm.core import escalation, sla
 from bank_crm.core.access import BRANCH_MANAGER, COMPLAINT_HANDLER, CONSUMER_PROTECTION_OFFICER
+from bank_crm.setup.workflows import make_workflow
 
 COMPLAINT_WORKFLOW = "Bank Complaint Handling"
 SETTINGS = "Bank Service Settings"
@@ -46,29 +47,7 @@ def setup():
 
 
 def make_complaint_workflow():
-	from bank_crm.install import ensure_workflow_masters
-
-	ensure_workflow_masters(
-		((state, style) for state, style, _role in STATES), (action for _f, action, _t, _r in TRANSITIONS)
-	)
-	if frappe.db.exists("Workflow", COMPLAINT_WORKFLOW):
-		return
-	frappe.get_doc(
-		{
-			"doctype": "Workflow",
-			"workflow_name": COMPLAINT_WORKFLOW,
-			"document_type": "Bank Complaint",
-			"workflow_state_field": "workflow_state",
-			"is_active": 1,
-			"send_email_alert": 0,
-			"states": [{"state": s, "doc_status": "0", "allow_edit": role} for s, _style, role in STATES],
-			"transitions": [
-				{"state": f, "action": a, "next_state": t, "allowed": role, "allow_self_approval": 1}
-				for f, a, t, roles in TRANSITIONS
-				for role in roles
-			],
-		}
-	).insert(ignore_permissions=True)
+	make_workflow(COMPLAINT_WORKFLOW, "Bank Complaint", "workflow_state", STATES, TRANSITIONS)
 
 
 def make_default_settings():
@@ -103,14 +82,6 @@ def make_default_settings():
 def remove_workflow():
 	"""The complaint Workflow and the states and actions only it uses; what our records left in
 	Frappe's tables goes with ``bank_crm.services.traces`` (see ``install.remove_our_traces``)."""
-	frappe.db.delete("Workflow", {"name": COMPLAINT_WORKFLOW})
-	frappe.db.delete("Workflow Document State", {"parent": COMPLAINT_WORKFLOW})
-	frappe.db.delete("Workflow Transition", {"parent": COMPLAINT_WORKFLOW})
-	used_states = set(frappe.get_all("Workflow Document State", pluck="state"))
-	for state in OUR_STATES:
-		if state not in used_states:
-			frappe.db.delete("Workflow State", {"name": state})
-	used_actions = set(frappe.get_all("Workflow Transition", pluck="action"))
-	for action in OUR_ACTIONS:
-		if action not in used_actions:
-			frappe.db.delete("Workflow Action Master", {"name": action})
+	from bank_crm.setup.workflows import remove_workflow as remove
+
+	remove(COMPLAINT_WORKFLOW, OUR_STATES, OUR_ACTIONS)
