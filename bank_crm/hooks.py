@@ -62,6 +62,8 @@ permission_query_conditions = {
 	"Bank Product Holding": "bank_crm.permissions.linked_query_conditions",
 	"Bank Need Signal": "bank_crm.permissions.direct_query_conditions",
 	"Opportunity": "bank_crm.permissions.opportunity_query_conditions",
+	"Bank Broadcast": "bank_crm.permissions.broadcast_query_conditions",
+	"Bank Broadcast Recipient": "bank_crm.permissions.direct_query_conditions",
 	# child tables of those records, judged by their parent record
 	**{
 		child: "bank_crm.permissions.child_query_conditions"
@@ -102,6 +104,8 @@ has_permission = {
 	"Bank Product Holding": "bank_crm.permissions.linked_has_permission",
 	"Bank Need Signal": "bank_crm.permissions.direct_has_permission",
 	"Opportunity": "bank_crm.permissions.opportunity_has_permission",
+	"Bank Broadcast": "bank_crm.permissions.broadcast_has_permission",
+	"Bank Broadcast Recipient": "bank_crm.permissions.direct_has_permission",
 }
 
 doc_events = {
@@ -153,6 +157,7 @@ scheduler_events = {
 		"*/5 * * * *": [
 			"bank_crm.services.outbound.retry_due",
 			"bank_crm.services.service_requests.escalate_due",
+			"bank_crm.services.broadcasts.send_scheduled",
 		],
 	},
 }

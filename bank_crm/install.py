@@ -132,6 +132,13 @@ def setup():
 	setup_service()
 	engagement_setup()
 	insight_setup()
+	outreach_setup()
+
+
+def outreach_setup():
+	from bank_crm.bank_outreach.setup import setup
+
+	setup()
 
 
 def insight_setup():
@@ -245,21 +252,9 @@ OUR_WORKFLOW_STATES = ("Draft", "Pending Approval", "Approved", "Rejected", "Can
 OUR_WORKFLOW_ACTIONS = ("Submit for Approval", "Approve", "Reject", "Cancel")
 
 
-def ensure_workflow_masters(states, actions):
-	"""Workflow States ((name, style) pairs) and Workflow Action Masters a workflow of ours uses."""
-	for state, style in states:
-		if not frappe.db.exists("Workflow State", state):
-			frappe.get_doc(
-				{"doctype": "Workflow State", "workflow_state_name": state, "style": style}
-			).insert(ignore_permissions=True)
-	for action in dict.fromkeys(actions):
-		if not frappe.db.exists("Workflow Action Master", action):
-			frappe.get_doc({"doctype": "Workflow Action Master", "workflow_action_name": action}).insert(
-				ignore_permissions=True
-			)
-
-
 def make_workflows():
+	from bank_crm.setup.workflows import ensure_workflow_masters
+
 	ensure_workflow_masters(
 		zip(OUR_WORKFLOW_STATES, ("", "Warning", "Success", "Danger", "Inverse"), strict=True),
 		OUR_WORKFLOW_ACTIONS,
@@ -368,6 +363,9 @@ def before_uninstall():
 	clear_demo_data()
 	remove_workflows()
 	remove_service_workflow()
+	from bank_crm.bank_outreach.setup import remove as remove_outreach_workflow
+
+	remove_outreach_workflow()
 	remove_custom_fields()
 	revoke_erpnext_permissions()
 	remove_roles()

@@ -140,6 +140,7 @@ DIRECT = {
 	"Bank Interaction": ("relationship_manager", "branch"),
 	"Bank Care Event": ("relationship_manager", "branch"),
 	"Bank Need Signal": ("relationship_manager", "branch"),
+	"Bank Broadcast Recipient": ("relationship_manager", "branch"),
 }
 
 
@@ -180,6 +181,8 @@ def record_condition(doctype: str, user=None) -> str:
 		return linked_query_conditions(user, doctype)
 	if doctype == "Opportunity":
 		return opportunity_query_conditions(user, doctype)
+	if doctype == BROADCAST:
+		return broadcast_query_conditions(user, doctype)
 	return direct_query_conditions(user, doctype)
 
 
@@ -212,7 +215,7 @@ REFERRING_TABLES = {
 
 
 def row_scoped_doctypes() -> tuple[str, ...]:
-	return (PROFILE, "Customer", *LINKED, *DIRECT, "Opportunity")
+	return (PROFILE, "Customer", *LINKED, *DIRECT, "Opportunity", BROADCAST)
 
 
 # rows of these never carry files, tags, follows or timeline links; a subquery over them per list
@@ -259,3 +262,22 @@ def opportunity_has_permission(doc, ptype=None, user=None, debug=False):
 		if not owner or not allows(scope, owner[0], owner[1]):
 			return False
 	return None
+
+
+# -- broadcasts: a relationship or branch manager sees the broadcasts they wrote -----------------
+BROADCAST = "Bank Broadcast"
+
+
+def broadcast_query_conditions(user=None, doctype=None):
+	scope = get_scope(user)
+	if not scope.restricted or scope.everything:
+		return ""
+	return f"`tab{BROADCAST}`.`owner` = {frappe.db.escape(user or frappe.session.user)}"
+
+
+def broadcast_has_permission(doc, ptype=None, user=None, debug=False):
+	scope = get_scope(user)
+	if not scope.restricted or scope.everything or ptype == "create":
+		return None
+	owner = doc.get("owner") if doc.get("__islocal") else frappe.db.get_value(BROADCAST, doc.name, "owner")
+	return None if owner == (user or frappe.session.user) else False

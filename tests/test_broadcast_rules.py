@@ -71,6 +71,15 @@ def test_disclosure_and_text_limits():
 	]
 
 
+def test_lengths_count_fields_as_rendered_and_what_every_message_gets_added():
+	text = "尊敬的{{ customer_name }}，详询客户经理{{ relationship_manager_name }}。{% if tier %}{% endif %}"
+	assert bc.estimated_length(text) == 3 + 4 + 7 + 3 + 1
+	assert bc.estimated_length("{{ product_name }}", {"product_name": 5}) == 5
+	assert bc.estimated_length("{{ anything_else }}") == bc.OTHER_FIELD_WIDTH
+	assert bc.text_length_problems({"SMS": "利" * 60}) == []
+	assert bc.text_length_problems({"SMS": "利" * 60}, added={"SMS": 11}) == [("SMS", 71, 70)]
+
+
 def test_summary_counts_by_reason_and_channel():
 	decisions = bc.plan(
 		TIP, [recipient(customer="a"), recipient(customer="b", consents=())], {None: CAP}, NOW

@@ -10,6 +10,7 @@ forbids; the decision says why when a recipient is skipped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,11 @@ CHANNELS = (*TEXT_CHANNELS, EMAIL)
 # characters a channel carries in one message (SMS: 70 Chinese characters per segment)
 LIMITS = {SMS: 70, APP_PUSH: 120, WECHAT: 200}
 PRODUCT_RISKS = ("R1", "R2", "R3", "R4", "R5")
+# how long a Jinja field renders, for counting a text before it is sent to anyone: the
+# typical width of a Chinese name, an RM's name, a tier and a product name
+FIELD_WIDTHS = {"customer_name": 4, "relationship_manager_name": 3, "tier": 4, "product_name": 12}
+OTHER_FIELD_WIDTH = 8
+_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)[^}]*\}\}")
 DISCLOSURE_ABOVE = "R2"
 
 QUEUED, SKIPPED = "Queued", "Skipped"
@@ -81,13 +87,30 @@ class Decision:
 	send_after: datetime | None = None
 
 
-def text_length_problems(bodies: Mapping[str, str]) -> list[tuple[str, int, int]]:
-	"""(channel, length, limit) for each short text over its channel's limit."""
-	return [
-		(channel, len(text), LIMITS[channel])
-		for channel, text in bodies.items()
-		if channel in LIMITS and text and len(text) > LIMITS[channel]
-	]
+def estimated_length(text: str, widths: Mapping[str, int] | None = None) -> int:
+	"""Characters ``text`` takes once rendered: each ``{{ field }}`` counts at its width (from
+	``widths``, else ``FIELD_WIDTHS``, else ``OTHER_FIELD_WIDTH``); Jinja statements count 0."""
+	widths = {**FIELD_WIDTHS, **(widths or {})}
+	text = re.sub(r"\{%.*?%\}|\{#.*?#\}", "", text, flags=re.S)
+	return len(_FIELD.sub(lambda m: "x" * widths.get(m.group(1), OTHER_FIELD_WIDTH), text))
+
+
+def text_length_problems(
+	bodies: Mapping[str, str],
+	added: Mapping[str, int] | None = None,
+	widths: Mapping[str, int] | None = None,
+) -> list[tuple[str, int, int]]:
+	"""(channel, length, limit) for each short text over its channel's limit, counted as it will
+	be sent: fields at their rendered width plus what every message of the channel gets added
+	(``added``: the risk disclosure, the SMS opt-out text)."""
+	out = []
+	for channel, text in bodies.items():
+		if channel not in LIMITS or not text:
+			continue
+		length = estimated_length(text, widths) + (added or {}).get(channel, 0)
+		if length > LIMITS[channel]:
+			out.append((channel, length, LIMITS[channel]))
+	return out
 
 
 def needs_disclosure(content_class: str, product_risk: str | None) -> bool:

@@ -76,6 +76,9 @@ def load(
 	from bank_crm.demo import insight
 
 	result["insight"] = insight.load(seed=seed)
+	from bank_crm.demo import outreach
+
+	result["outreach"] = outreach.load(seed=seed)
 	print(f"bank_crm demo: {result}")
 	return result
 
@@ -273,10 +276,11 @@ def _write_batch(batch, groups, territory, intervals, today: date, months: int =
 
 def clear() -> dict:
 	"""Remove every demo record: customers, profiles with their rows, staff, branches."""
-	from bank_crm.demo import engagement, insight, service
+	from bank_crm.demo import engagement, insight, outreach, service
 	from bank_crm.services.traces import flush_search_queue, remove_orphan_search_rows
 
 	flush_search_queue()
+	outreach.clear()
 	insight.clear()
 	service.clear()
 	engagement.clear()

@@ -55,6 +55,18 @@ INSIGHT_DOCTYPES = (
 	"Bank Signal Run",
 	"Bank Insight Settings",
 )
+OUTREACH_DOCTYPES = (
+	"Bank Broadcast",
+	"Bank Broadcast Template",
+	"Bank Broadcast Recipient",
+	"Bank Broadcast Tier",
+	"Bank Broadcast Branch",
+	"Bank Broadcast RM",
+	"Bank Broadcast Product",
+	"Bank Broadcast Filter",
+	"Bank Frequency Cap",
+	"Bank Outreach Settings",
+)
 MODULES = (
 	"Bank CRM",
 	"Bank Customer",
@@ -62,6 +74,7 @@ MODULES = (
 	"Bank Service",
 	"Bank Engagement",
 	"Bank Insight",
+	"Bank Outreach",
 )
 DOCTYPES = (
 	"Bank Branch",
@@ -87,6 +100,7 @@ DOCTYPES = (
 	*SERVICE_DOCTYPES,
 	*ENGAGEMENT_DOCTYPES,
 	*INSIGHT_DOCTYPES,
+	*OUTREACH_DOCTYPES,
 )
 CUSTOMER_FIELDS = (
 	"bank_crm_section",
@@ -135,6 +149,10 @@ def assert_installed():
 		problems.append("complaint workflow missing")
 	if not frappe.get_single("Bank Service Settings").sla_rules:
 		problems.append("no SLA rules")
+	if not frappe.db.exists("Workflow", "Bank Broadcast Review"):
+		problems.append("broadcast review workflow missing")
+	if not frappe.get_single("Bank Outreach Settings").frequency_caps:
+		problems.append("no frequency caps")
 	if frappe.db.count("Bank Need Rule", {"enabled": 1}) < 5:
 		problems.append("default need rules missing")
 	if not frappe.db.exists("Bank Event Type", "FX Rate Query"):
@@ -196,6 +214,8 @@ def assert_uninstalled():
 		problems.append("tier override workflow left")
 	if frappe.db.exists("Workflow", "Bank Complaint Handling"):
 		problems.append("complaint workflow left")
+	if frappe.db.exists("Workflow", "Bank Broadcast Review"):
+		problems.append("broadcast review workflow left")
 	for state in ("Extension Requested", "Extended Investigation", "Resolution Proposed"):
 		if frappe.db.exists("Workflow State", state):
 			problems.append(f"workflow state {state} left")
@@ -236,7 +256,7 @@ def _traces_left() -> list[str]:
 			f"select count(*) from `tab{child}` c left join `tab{parent}` p on p.name = c.parent where p.name is null"
 		):
 			problems.append(f"{n} orphan rows left in tab{child}")
-	for doctype in ("ToDo", "Communication", "File", "Customer"):
+	for doctype in ("ToDo", "Communication", "File", "Customer", "User", "Contact"):
 		if n := _count(
 			f"select count(*) from `__global_search` g left join `tab{doctype}` t on t.name = g.name "
 			f"where g.doctype = '{doctype}' and t.name is null"
@@ -244,8 +264,11 @@ def _traces_left() -> list[str]:
 			problems.append(f"{n} global-search rows of deleted {doctype} records left")
 	if n := _count(f"select count(*) from `__global_search` where doctype in ({ours})"):
 		problems.append(f"{n} global-search rows of our doctypes left")
-	if n := _count("select count(*) from `__global_search` where content like %s", (f"%@{DEMO_DOMAIN}%",)):
-		problems.append(f"{n} global-search rows naming demo staff left")
+	for doctype, n in frappe.db.sql(
+		"select doctype, count(*) from `__global_search` where content like %s group by doctype",
+		(f"%@{DEMO_DOMAIN}%",),
+	):
+		problems.append(f"{n} global-search rows of {doctype} naming demo staff left")
 	if n := _count("select count(*) from `tabScheduled Job Type` where method like 'bank\\_crm.%%'"):
 		problems.append(f"{n} scheduled jobs of ours left")
 	modules = ", ".join(frappe.db.escape(m, percent=False) for m in MODULES)

@@ -1,0 +1,500 @@
+"""Advisory broadcasts: the segment as SQL, the decisions in ``core.broadcast``, delivery rows in
+bulk, and the sending job.
+
+``plan`` reads the segment in profile-name order, a batch at a time, with each recipient's
+contact preferences, consents in force and recent marketing in the same query; decides in the
+core; and writes one delivery row per recipient (queued with its channel, or skipped with its
+reason) with one INSERT IGNORE per batch: planning again writes nothing twice. ``send`` (a
+job on the ``long`` queue) takes the queued rows that are due, renders each message, and hands
+it to ``services.outbound.dispatch`` — the path every message of the app takes — with an
+idempotency key per broadcast and customer, so a crash, a retry or a second click never sends
+twice. A paused broadcast stops between batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import get_url, getdate, now_datetime
+
+from bank_crm.core import broadcast as core
+from bank_crm.core import routing
+from bank_crm.core.consent import ConsentRecord
+from bank_crm.permissions import profile_query_conditions
+from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, update_rows
+from bank_crm.services.contact import ALLOW_FIELDS
+
+BROADCAST = "Bank Broadcast"
+RECIPIENT = "Bank Broadcast Recipient"
+PROFILE = "Bank Customer Profile"
+SETTINGS = "Bank Outreach Settings"
+BATCH = 20_000
+EPOCH = datetime(1970, 1, 1)
+BODY_FIELDS = {
+	routing.SMS: "sms_text",
+	routing.APP_PUSH: "app_push_text",
+	routing.WECHAT: "wechat_text",
+	routing.EMAIL: "email_body",
+}
+SCHEDULED, SENDING, PAUSED, SENT = "Scheduled", "Sending", "Paused", "Sent"
+
+
+# -- the segment ---------------------------------------------------------------------------------
+def segment_conditions(doc, today=None) -> str:
+	"""SQL over ``tabBank Customer Profile`` p for the broadcast's segment and its author's scope."""
+	today = getdate(today)
+	parts = []
+	if doc.tiers:
+		parts.append(f"p.tier in {in_list([r.tier for r in doc.tiers])}")
+	if doc.customer_type:
+		parts.append(f"p.profile_type = {frappe.db.escape(doc.customer_type)}")
+	if doc.branches:
+		parts.append(f"p.branch in {in_list([r.branch for r in doc.branches])}")
+	if doc.relationship_managers:
+		parts.append(
+			f"p.relationship_manager in {in_list([r.relationship_manager for r in doc.relationship_managers])}"
+		)
+	by_kind = defaultdict(list)
+	for row in doc.conditions:
+		by_kind[row.kind].append(row.value)
+	if by_kind["Lifecycle Stage"]:
+		parts.append(f"p.lifecycle_stage in {in_list(by_kind['Lifecycle Stage'])}")
+	if by_kind["Open Need"]:
+		parts.append(
+			f"""exists (select 1 from `tabBank Need Signal` s where s.customer = p.customer and s.status = 'Open'
+			and s.need_category in {in_list(by_kind["Open Need"])})"""
+		)
+	held = """exists (select 1 from `tabBank Product Holding` h join `tabBank Product` b on b.name = h.product
+		where h.customer = p.customer and h.status = 'Active' and b.category in {0}{1})"""
+	if by_kind["Holds Category"]:
+		parts.append(held.format(in_list(by_kind["Holds Category"]), ""))
+	if by_kind["Holds No Category"]:
+		parts.append("not " + held.format(in_list(by_kind["Holds No Category"]), ""))
+	if doc.maturity_category:
+		until = today + timedelta(days=int(doc.maturity_within_days or 30))
+		parts.append(
+			held.format(
+				in_list([doc.maturity_category]),
+				f" and h.maturity_date between {frappe.db.escape(str(today))} and {frappe.db.escape(str(until))}",
+			)
+		)
+	listed = [c.strip() for c in (doc.customer_list or "").splitlines() if c.strip()]
+	if listed:
+		parts.append(f"p.customer in {in_list(listed)}")
+	scope = profile_query_conditions(doc.owner)  # an RM's broadcast reaches own customers only
+	if scope:
+		parts.append(scope.replace("`tabBank Customer Profile`", "p"))
+	return " and ".join(parts) or "1=1"
+
+
+def _rows(doc, conditions: str, now: datetime, cap_days: int, after: str = "", limit: int = BATCH):
+	marketing = doc.content_class == core.MARKETING
+	sent = (
+		f"""(select group_concat(m.creation) from `tabBank Outbound Message` m
+			where m.customer = p.customer and m.content_class = 'Marketing'
+			and m.creation > {frappe.db.escape(str(now - timedelta(days=cap_days)))})"""
+		if marketing and cap_days
+		else "null"
+	)
+	at = frappe.db.escape(str(now))
+	return frappe.db.sql(
+		f"""select p.name, p.customer, p.customer_name, p.tier, p.relationship_manager, p.branch,
+			p.mobile_no, p.email_id, p.wechat_id, p.app_user_id, p.preferred_channel, p.do_not_contact,
+			{", ".join(f"p.{f}" for f in ALLOW_FIELDS.values())},
+			p.quiet_hours_start, p.quiet_hours_end, p.risk_tolerance, p.risk_assessment_expired,
+			(select group_concat(concat(r.purpose, ':', r.channel)) from `tabBank Consent Record` r
+				where r.parent = p.name and r.parenttype = 'Bank Customer Profile'
+				and r.granted_on <= {at} and (r.withdrawn_on is null or r.withdrawn_on > {at})) as consents,
+			{sent} as marketing_sent
+		from `tabBank Customer Profile` p
+		where {conditions} and p.name > {frappe.db.escape(after)}
+		order by p.name limit {int(limit)}"""
+	)
+
+
+def _time(value) -> time | None:
+	if value is None:
+		return None
+	if isinstance(value, timedelta):
+		return (datetime.min + value).time()
+	return value if isinstance(value, time) else None
+
+
+def _recipient(row) -> core.Recipient:
+	(
+		_name,
+		customer,
+		_cname,
+		tier,
+		_rm,
+		_branch,
+		mobile,
+		email,
+		wechat,
+		app,
+		preferred,
+		dnc,
+		*allows,
+	) = row[: 12 + len(ALLOW_FIELDS)]
+	quiet_start, quiet_end, tolerance, expired, consents, sent = row[12 + len(ALLOW_FIELDS) :]
+	reachable = {routing.VISIT}
+	if mobile:
+		reachable |= {routing.PHONE, routing.SMS}
+	if email:
+		reachable.add(routing.EMAIL)
+	if wechat:
+		reachable.add(routing.WECHAT)
+	if app:
+		reachable.add(routing.APP_PUSH)
+	prefs = routing.Preferences(
+		allowed=frozenset(c for c, on in zip(ALLOW_FIELDS, allows, strict=True) if on),
+		preferred=preferred or None,
+		do_not_contact=bool(dnc),
+		quiet_start=_time(quiet_start),
+		quiet_end=_time(quiet_end),
+		reachable=frozenset(reachable),
+	)
+	records = tuple(
+		ConsentRecord(purpose, channel, EPOCH)
+		for purpose, _sep, channel in (c.partition(":") for c in (consents or "").split(",") if c)
+	)
+	return core.Recipient(
+		customer=customer,
+		tier=tier,
+		preferences=prefs,
+		consents=records,
+		marketing_sent=tuple(datetime.fromisoformat(t) for t in (sent or "").split(",") if t),
+		risk_tolerance=tolerance,
+		assessment_expired=bool(expired),
+	)
+
+
+def broadcast_of(doc) -> core.Broadcast:
+	channels = frozenset(
+		c
+		for c, f in BODY_FIELDS.items()
+		if (doc.get(f) or "").strip() and (c != routing.EMAIL or doc.email_subject)
+	)
+	return core.Broadcast(doc.name, doc.content_class, channels, doc.product_risk or None)
+
+
+def caps() -> dict:
+	rows = frappe.get_all(
+		"Bank Frequency Cap",
+		filters={"parent": SETTINGS},
+		fields=["tier", "messages", "days"],
+		order_by="idx",
+	)
+	return {r.tier or None: core.Cap(int(r.messages), int(r.days)) for r in rows}
+
+
+def decisions(doc, now: datetime | None = None):
+	"""(profile row, decision) for every recipient of the segment, a batch at a time."""
+	now = now or now_datetime()
+	message = broadcast_of(doc)
+	limits = caps()
+	cap_days = max((c.days for c in limits.values()), default=0)
+	conditions = segment_conditions(doc, now.date())
+	after = ""
+	while True:
+		rows = _rows(doc, conditions, now, cap_days, after)
+		if not rows:
+			return
+		after = rows[-1][0]
+		for row in rows:
+			recipient = _recipient(row)
+			cap = limits.get(recipient.tier, limits.get(None))
+			yield row, core.decide(message, recipient, cap, now)
+
+
+def preview(doc, samples: int = 3) -> dict:
+	"""Counts, skips by reason, the split by channel and a few rendered messages — nothing sent."""
+	shown, renderer = [], Renderer(doc)
+
+	def decided():
+		for row, decision in decisions(doc):
+			if decision.status == core.QUEUED and len(shown) < samples:
+				shown.append(
+					{
+						"customer": row[1],
+						"customer_name": row[2],
+						"channel": decision.channel,
+						"text": renderer.render(decision.channel, _context(row)),
+					}
+				)
+			yield decision
+
+	out = core.summary(decided())
+	out["samples"] = shown
+	return out
+
+
+# -- messages --------------------------------------------------------------------------------
+def _context(row) -> dict:
+	return {
+		"customer": row[1],
+		"customer_name": row[2] or row[1],
+		"tier": _(row[3] or ""),
+		"relationship_manager": row[4],
+	}
+
+
+class Renderer:
+	"""A broadcast's messages, one per recipient and channel: the Jinja body with the customer's
+	fields, the risk disclosure and, for marketing, the opt-out (names looked up once)."""
+
+	def __init__(self, doc):
+		self.doc = doc
+		self.products = ", ".join(
+			frappe.db.get_value("Bank Product", r.product, "product_name") or r.product for r in doc.products
+		)
+		self.settings = frappe.get_cached_doc(SETTINGS)
+		self.rm_names: dict[str, str] = {}
+
+	def render(self, channel: str, context: dict) -> str:
+		doc = self.doc
+		rm = context.get("relationship_manager")
+		if rm and rm not in self.rm_names:
+			self.rm_names[rm] = frappe.db.get_value("User", rm, "full_name") or rm
+		context = {
+			**context,
+			"relationship_manager_name": self.rm_names.get(rm, ""),
+			"product_name": self.products,
+		}
+		text = frappe.render_template(doc.get(BODY_FIELDS[channel]) or "", context)
+		if doc.risk_disclosure:
+			if channel == routing.EMAIL:
+				text += "<p>" + frappe.utils.escape_html(doc.risk_disclosure) + "</p>"
+			else:
+				text += " " + doc.risk_disclosure
+		if doc.content_class == core.MARKETING:
+			if channel == routing.EMAIL:
+				link = opt_out_url(doc.name, context["customer"])
+				label = frappe.utils.escape_html(self.settings.email_opt_out_text or _("Unsubscribe"))
+				text += f'<p style="font-size:12px;color:#888"><a href="{link}">{label}</a></p>'
+			elif channel == routing.SMS:
+				text += " " + (self.settings.sms_opt_out_text or _("Reply R to opt out"))
+		return text
+
+
+def _secret() -> bytes:
+	from frappe.utils.password import get_encryption_key
+
+	return hashlib.sha256(b"bank_crm:opt-out:" + get_encryption_key().encode()).digest()
+
+
+def opt_out_token(broadcast: str, customer: str) -> str:
+	return hmac.new(_secret(), f"{broadcast}\x1f{customer}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def opt_out_url(broadcast: str, customer: str) -> str:
+	from urllib.parse import urlencode
+
+	query = urlencode({"b": broadcast, "c": customer, "t": opt_out_token(broadcast, customer)})
+	return get_url(f"/api/method/bank_crm.api.outreach.opt_out?{query}")
+
+
+# -- planning the send -------------------------------------------------------------------------
+def plan(doc, now: datetime | None = None) -> dict:
+	"""One delivery row per recipient (queued or skipped), written in bulk; idempotent."""
+	now = now or now_datetime()
+	common = {
+		"owner": "Administrator",
+		"modified_by": "Administrator",
+		"creation": now,
+		"modified": now,
+		"docstatus": 0,
+	}
+	batch, written = [], 0
+	counts = {"queued": 0, "skipped": 0}
+	for row, decision in decisions(doc, now):
+		counts["queued" if decision.status == core.QUEUED else "skipped"] += 1
+		batch.append(
+			{
+				"name": hashlib.sha1(f"{doc.name}\x1f{row[1]}".encode()).hexdigest()[:16],
+				"broadcast": doc.name,
+				"customer": row[1],
+				"customer_name": row[2],
+				"tier": row[3],
+				"relationship_manager": row[4],
+				"branch": row[5],
+				"status": decision.status,
+				"channel": decision.channel,
+				"skip_reason": decision.reason if decision.status == core.SKIPPED else None,
+				"send_after": decision.send_after,
+			}
+		)
+		if len(batch) >= 5000:
+			written += insert_rows(RECIPIENT, batch, common, ignore_duplicates=True)
+			batch = []
+	written += insert_rows(RECIPIENT, batch, common, ignore_duplicates=True)
+	frappe.db.set_value(BROADCAST, doc.name, {"planned_on": now}, update_modified=False)
+	refresh_counts(doc.name)
+	return {**counts, "written": written}
+
+
+def refresh_counts(name: str):
+	counts = dict(
+		frappe.db.sql(
+			f"select status, count(*) from `tab{RECIPIENT}` where broadcast = %s group by status", (name,)
+		)
+	)
+	opted, opened = frappe.db.sql(
+		f"select ifnull(sum(opted_out), 0), ifnull(sum(opened), 0) from `tab{RECIPIENT}` where broadcast = %s",
+		(name,),
+	)[0]
+	frappe.db.set_value(
+		BROADCAST,
+		name,
+		{
+			"recipients": sum(counts.values()),
+			"queued": counts.get("Queued", 0),
+			"sent": counts.get("Sent", 0),
+			"failed": counts.get("Failed", 0),
+			"skipped": counts.get("Skipped", 0),
+			"opted_out": int(opted),
+			"opened": int(opened),
+		},
+		update_modified=False,
+	)
+
+
+# -- sending ---------------------------------------------------------------------------------------
+def send(broadcast: str) -> dict:
+	"""The ``long``-queue job: send the due queued rows in batches until none is left or the
+	broadcast is paused; deferred rows (quiet hours) wait for a later run of ``send_scheduled``."""
+	from bank_crm.services import outbound
+
+	doc = frappe.get_doc(BROADCAST, broadcast)
+	renderer = Renderer(doc)
+	batch_size = int(frappe.db.get_single_value(SETTINGS, "send_batch_size") or 500)
+	done = {"sent": 0, "failed": 0}
+	while frappe.db.get_value(BROADCAST, broadcast, "workflow_state") == SENDING:
+		now = now_datetime()
+		rows = frappe.db.sql(
+			f"""select name, customer, customer_name, tier, relationship_manager, channel from `tab{RECIPIENT}`
+			where broadcast = %s and status = 'Queued' and (send_after is null or send_after <= %s)
+			order by name limit %s""",
+			(broadcast, now, batch_size),
+		)
+		if not rows:
+			break
+		updates, delivered = [], []
+		for name, customer, cname, tier, rm, channel in rows:
+			frappe.db.savepoint("bank_crm_broadcast")
+			try:
+				context = {
+					"customer": customer,
+					"customer_name": cname or customer,
+					"tier": _(tier or ""),
+					"relationship_manager": rm,
+				}
+				message = outbound.dispatch(
+					customer,
+					channel,
+					doc.email_subject if channel == routing.EMAIL else doc.title,
+					renderer.render(channel, context),
+					content_class=doc.content_class,
+					reference_doctype=BROADCAST,
+					reference_name=broadcast,
+					idempotency_key=core.idempotency_key(broadcast, customer),
+				)
+				status = frappe.db.get_value("Bank Outbound Message", message, "status")
+				ok = status not in ("Dead",)
+				updates.append(
+					{
+						"name": name,
+						"status": "Sent" if ok else "Failed",
+						"outbound_message": message,
+						"sent_on": now,
+					}
+				)
+				if ok:
+					delivered.append(customer)
+			except Exception:
+				frappe.db.rollback(save_point="bank_crm_broadcast")
+				frappe.log_error(title=_("Broadcast {0}: message to {1} failed").format(broadcast, customer))
+				updates.append({"name": name, "status": "Failed", "outbound_message": None, "sent_on": now})
+		update_rows(RECIPIENT, updates)
+		_count_as_contact(delivered, now)
+		done["sent"] += sum(1 for u in updates if u["status"] == "Sent")
+		done["failed"] += sum(1 for u in updates if u["status"] == "Failed")
+		refresh_counts(broadcast)
+		frappe.db.commit()  # a batch is one unit: a crash resends nothing (idempotency keys)
+	_finish_if_done(broadcast)
+	return done
+
+
+def _count_as_contact(customers: list[str], now: datetime):
+	"""A broadcast message counts as the plan's "Message" contact: the open item is done and the
+	daily planning plans the next one from today."""
+	if not customers:
+		return
+	frappe.db.sql(
+		f"""update `tabBank Visit Plan` set status = 'Done', completed_on = %s, is_overdue = 0, modified = %s
+		where contact_kind = 'Message' and status = 'Open' and customer in {in_list_with_params(customers)}""",
+		(now.date(), now),
+	)
+
+
+def _finish_if_done(broadcast: str):
+	if frappe.db.get_value(BROADCAST, broadcast, "workflow_state") != SENDING:
+		return
+	if frappe.db.exists(RECIPIENT, {"broadcast": broadcast, "status": "Queued"}):
+		return  # deferred rows: a later run sends them
+	frappe.db.set_value(
+		BROADCAST, broadcast, {"workflow_state": SENT, "finished_on": now_datetime()}, update_modified=False
+	)
+	refresh_counts(broadcast)
+	frappe.db.commit()
+
+
+def enqueue_send(broadcast: str):
+	frappe.enqueue(
+		"bank_crm.services.broadcasts.send",
+		queue="long",
+		broadcast=broadcast,
+		job_id=f"bank_crm_broadcast::{broadcast}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+
+
+def send_scheduled(now: datetime | None = None) -> list[str]:
+	"""Cron (every 5 minutes): scheduled broadcasts whose time has come start sending (their
+	recipients planned now, at send time); sending ones with deferred rows now due go on."""
+	now = now or now_datetime()
+	started = []
+	for name in frappe.get_all(
+		BROADCAST, filters={"workflow_state": SCHEDULED, "send_at": ("<=", now)}, pluck="name"
+	) + frappe.get_all(
+		BROADCAST, filters={"workflow_state": SCHEDULED, "send_at": ("is", "not set")}, pluck="name"
+	):
+		doc = frappe.get_doc(BROADCAST, name)
+		frappe.db.set_value(BROADCAST, name, "workflow_state", SENDING, update_modified=False)
+		if not doc.planned_on:
+			plan(doc, now)
+		frappe.db.commit()
+		enqueue_send(name)
+		started.append(name)
+	for name in frappe.get_all(BROADCAST, filters={"workflow_state": SENDING}, pluck="name"):
+		if name not in started and frappe.db.exists(
+			RECIPIENT, {"broadcast": name, "status": "Queued", "send_after": ("<=", now)}
+		):
+			enqueue_send(name)
+	_mark_opens()
+	return started
+
+
+def _mark_opens():
+	"""Email opens that Frappe tracked on the messages' communications."""
+	frappe.db.sql(
+		f"""update `tab{RECIPIENT}` r join `tabBank Outbound Message` m on m.name = r.outbound_message
+		join `tabCommunication` c on c.name = m.communication
+		set r.opened = 1 where r.opened = 0 and r.channel = 'Email' and c.read_by_recipient = 1"""
+	)
