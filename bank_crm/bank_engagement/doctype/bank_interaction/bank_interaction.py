@@ -181,7 +181,7 @@ class BankInteraction(Document):
 				"communication_type": "Communication",
 				"communication_medium": TIMELINE_MEDIUM.get(self.channel, "Other"),
 				"sent_or_received": "Sent",
-				"subject": _("{0} with {1}").format(
+				"subject": _("{0} with {1}", context="Bank Interaction").format(
 					_(self.interaction_type, context=self.doctype), self.customer_name or self.customer
 				),
 				"content": content

@@ -134,7 +134,9 @@ def execute(filters=None):
 			"on_time": s.get("on_time") or 0,
 			"overdue": s.get("overdue") or 0,
 			"completion": flt(100.0 * (s.get("done") or 0) / planned, 1) if planned else None,
-			"goals_met": _("{0} of {1}").format(attainment.met, attainment.total) if attainment.total else "",
+			"goals_met": _("{0} of {1}", context="Plan Compliance").format(attainment.met, attainment.total)
+			if attainment.total
+			else "",
 			"goals_met_count": attainment.met,
 			"goals_total": attainment.total,
 		}

@@ -25,7 +25,12 @@ def execute(filters=None):
 		matrix.setdefault(r.from_tier or "", {})[r.to_tier or ""] = r.n
 	columns = [{"label": _("From Tier"), "fieldname": "from_tier", "fieldtype": "Data", "width": 160}]
 	columns += [
-		{"label": _("To {0}").format(_(t)), "fieldname": frappe.scrub(t), "fieldtype": "Int", "width": 120}
+		{
+			"label": _("To {0}", context="Tier Movement").format(_(t)),
+			"fieldname": frappe.scrub(t),
+			"fieldtype": "Int",
+			"width": 120,
+		}
 		for t in tiers
 	]
 	columns.append({"label": _("Total"), "fieldname": "total", "fieldtype": "Int", "width": 100})
