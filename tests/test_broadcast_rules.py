@@ -134,3 +134,10 @@ def test_nobody_gets_a_message_their_consent_channel_or_cap_forbids(
 	else:
 		assert decision.reason in bc.SKIP_REASONS
 	assert bc.decide(message, who, CAP, NOW) == decision  # the same data decides the same way
+
+
+def test_a_weighted_summary_counts_like_the_recipients_it_stands_for():
+	alike = [recipient(customer=f"c{i}") for i in range(3)] + [recipient(customer="x", consents=())]
+	expanded = bc.summary(bc.plan(TIP, alike, {None: CAP}, NOW))
+	classes = bc.plan(TIP, [alike[0], alike[3]], {None: CAP}, NOW)
+	assert bc.summary(classes, [3, 1]) == expanded

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 
 from bank_crm.core import routing
 from bank_crm.core.consent import ConsentRecord
@@ -171,17 +172,19 @@ def plan(
 	return [decide(broadcast, r, caps.get(r.tier, caps.get(None)), now) for r in recipients]
 
 
-def summary(decisions: Iterable[Decision]) -> dict:
-	"""Counts for the preview: recipients, queued, skipped by reason, the split by channel."""
+def summary(decisions: Iterable[Decision], weights: Iterable[int] | None = None) -> dict:
+	"""Counts for the preview: recipients, queued, skipped by reason, the split by channel.
+	With ``weights``, each decision stands for that many recipients (a class of customers whose
+	inputs to ``decide`` are the same)."""
 	out = {"recipients": 0, "queued": 0, "skipped": 0, "by_reason": {}, "by_channel": {}}
-	for d in decisions:
-		out["recipients"] += 1
+	for d, n in zip(decisions, weights if weights is not None else repeat(1), strict=False):
+		out["recipients"] += n
 		if d.status == QUEUED:
-			out["queued"] += 1
-			out["by_channel"][d.channel] = out["by_channel"].get(d.channel, 0) + 1
+			out["queued"] += n
+			out["by_channel"][d.channel] = out["by_channel"].get(d.channel, 0) + n
 		else:
-			out["skipped"] += 1
-			out["by_reason"][d.reason] = out["by_reason"].get(d.reason, 0) + 1
+			out["skipped"] += n
+			out["by_reason"][d.reason] = out["by_reason"].get(d.reason, 0) + n
 	return out
 
 

@@ -317,6 +317,11 @@ def clear() -> dict:
 				frappe.db.delete("Bank Branch", {"name": code})
 	for user in users:
 		frappe.delete_doc("User", user, ignore_permissions=True, force=True, delete_permanently=True)
+	# Frappe keeps the Contact it made for each user (with its search entry): ours go too
+	for contact in frappe.get_all(
+		"Contact", filters={"email_id": ("like", f"%@{DEMO_DOMAIN}")}, pluck="name"
+	):
+		frappe.delete_doc("Contact", contact, ignore_permissions=True, force=True, delete_permanently=True)
 	flush_search_queue()
 	remove_orphan_search_rows()
 	frappe.db.commit()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 import frappe
@@ -34,6 +35,7 @@ RECIPIENT = "Bank Broadcast Recipient"
 PROFILE = "Bank Customer Profile"
 SETTINGS = "Bank Outreach Settings"
 BATCH = 20_000
+SAMPLE_SCAN = 2_000  # recipients the preview looks through for its samples
 EPOCH = datetime(1970, 1, 1)
 BODY_FIELDS = {
 	routing.SMS: "sms_text",
@@ -92,28 +94,52 @@ def segment_conditions(doc, today=None) -> str:
 	return " and ".join(parts) or "1=1"
 
 
-def _rows(doc, conditions: str, now: datetime, cap_days: int, after: str = "", limit: int = BATCH):
-	marketing = doc.content_class == core.MARKETING
+def _inputs(doc, now: datetime, cap_days: int) -> list[str]:
+	"""SQL over profile p for what ``core.decide`` reads of a recipient, in ``_recipient``'s order:
+	whether each address is on file, preferences, quiet hours, suitability, consents in force
+	(a canonical list) and the marketing sent inside the widest cap window."""
+	at = frappe.db.escape(str(now))
 	sent = (
-		f"""(select group_concat(m.creation) from `tabBank Outbound Message` m
+		f"""(select group_concat(m.creation order by m.creation) from `tabBank Outbound Message` m
 			where m.customer = p.customer and m.content_class = 'Marketing'
 			and m.creation > {frappe.db.escape(str(now - timedelta(days=cap_days)))})"""
-		if marketing and cap_days
+		if doc.content_class == core.MARKETING and cap_days
 		else "null"
 	)
-	at = frappe.db.escape(str(now))
+	return [
+		*(f"ifnull(p.{f}, '') != ''" for f in ("mobile_no", "email_id", "wechat_id", "app_user_id")),
+		"p.preferred_channel",
+		"p.do_not_contact",
+		*(f"p.{f}" for f in ALLOW_FIELDS.values()),
+		"p.quiet_hours_start",
+		"p.quiet_hours_end",
+		"p.risk_tolerance",
+		"p.risk_assessment_expired",
+		f"""(select group_concat(distinct concat(r.purpose, ':', r.channel) order by r.purpose, r.channel)
+			from `tabBank Consent Record` r where r.parent = p.name and r.parenttype = 'Bank Customer Profile'
+			and r.granted_on <= {at} and (r.withdrawn_on is null or r.withdrawn_on > {at}))""",
+		sent,
+	]
+
+
+def _rows(doc, conditions: str, now: datetime, cap_days: int, after: str = "", limit: int = BATCH):
 	return frappe.db.sql(
 		f"""select p.name, p.customer, p.customer_name, p.tier, p.relationship_manager, p.branch,
-			p.mobile_no, p.email_id, p.wechat_id, p.app_user_id, p.preferred_channel, p.do_not_contact,
-			{", ".join(f"p.{f}" for f in ALLOW_FIELDS.values())},
-			p.quiet_hours_start, p.quiet_hours_end, p.risk_tolerance, p.risk_assessment_expired,
-			(select group_concat(concat(r.purpose, ':', r.channel)) from `tabBank Consent Record` r
-				where r.parent = p.name and r.parenttype = 'Bank Customer Profile'
-				and r.granted_on <= {at} and (r.withdrawn_on is null or r.withdrawn_on > {at})) as consents,
-			{sent} as marketing_sent
-		from `tabBank Customer Profile` p
+			{", ".join(_inputs(doc, now, cap_days))}
+		from `tab{PROFILE}` p
 		where {conditions} and p.name > {frappe.db.escape(after)}
 		order by p.name limit {int(limit)}"""
+	)
+
+
+def _classes(doc, conditions: str, now: datetime, cap_days: int):
+	"""The segment grouped by everything ``core.decide`` reads: one row per class of customers
+	it treats alike (a representative, the inputs, how many) — the preview's one query."""
+	inputs = _inputs(doc, now, cap_days)
+	return frappe.db.sql(
+		f"""select min(p.name), min(p.customer), null, p.tier, null, null, {", ".join(inputs)}, count(*)
+		from `tab{PROFILE}` p where {conditions}
+		group by {", ".join(str(i) for i in range(4, len(inputs) + 7) if i not in (5, 6))}"""
 	)
 
 
@@ -141,7 +167,9 @@ def _recipient(row) -> core.Recipient:
 		dnc,
 		*allows,
 	) = row[: 12 + len(ALLOW_FIELDS)]
-	quiet_start, quiet_end, tolerance, expired, consents, sent = row[12 + len(ALLOW_FIELDS) :]
+	quiet_start, quiet_end, tolerance, expired, consents, sent = row[
+		12 + len(ALLOW_FIELDS) : 18 + len(ALLOW_FIELDS)
+	]
 	reachable = {routing.VISIT}
 	if mobile:
 		reachable |= {routing.PHONE, routing.SMS}
@@ -193,45 +221,70 @@ def caps() -> dict:
 	return {r.tier or None: core.Cap(int(r.messages), int(r.days)) for r in rows}
 
 
-def decisions(doc, now: datetime | None = None):
-	"""(profile row, decision) for every recipient of the segment, a batch at a time."""
+def decisions(doc, now: datetime | None = None, batch: int = BATCH):
+	"""(profile row, decision) for every recipient of the segment, a batch at a time; customers
+	whose inputs are the same are decided once."""
 	now = now or now_datetime()
 	message = broadcast_of(doc)
 	limits = caps()
 	cap_days = max((c.days for c in limits.values()), default=0)
 	conditions = segment_conditions(doc, now.date())
+	decided: dict[tuple, core.Decision] = {}
 	after = ""
 	while True:
-		rows = _rows(doc, conditions, now, cap_days, after)
+		rows = _rows(doc, conditions, now, cap_days, after, batch)
 		if not rows:
 			return
 		after = rows[-1][0]
 		for row in rows:
-			recipient = _recipient(row)
-			cap = limits.get(recipient.tier, limits.get(None))
-			yield row, core.decide(message, recipient, cap, now)
+			key = (row[3], *row[6:])
+			decision = decided.get(key)
+			if decision is None:
+				recipient = _recipient(row)
+				cap = limits.get(recipient.tier, limits.get(None))
+				decision = decided[key] = core.decide(message, recipient, cap, now)
+			yield row, replace(decision, customer=row[1])
 
 
-def preview(doc, samples: int = 3) -> dict:
-	"""Counts, skips by reason, the split by channel and a few rendered messages — nothing sent."""
+def preview(doc, samples: int = 3, now: datetime | None = None) -> dict:
+	"""Counts, skips by reason, the split by channel and a few rendered messages — nothing sent.
+	The counts come from one grouped query (each class of alike customers decided once); the
+	samples from the first recipients in name order that would receive it."""
+	now = now or now_datetime()
+	message = broadcast_of(doc)
+	limits = caps()
+	cap_days = max((c.days for c in limits.values()), default=0)
+	classes = _classes(doc, segment_conditions(doc, now.date()), now, cap_days)
+	out = core.summary(
+		(
+			core.decide(message, r := _recipient(row), limits.get(r.tier, limits.get(None)), now)
+			for row in classes
+		),
+		[row[-1] for row in classes],
+	)
+	out["classes"] = len(classes)
 	shown, renderer = [], Renderer(doc)
-
-	def decided():
-		for row, decision in decisions(doc):
-			if decision.status == core.QUEUED and len(shown) < samples:
-				shown.append(
-					{
-						"customer": row[1],
-						"customer_name": row[2],
-						"channel": decision.channel,
-						"text": renderer.render(decision.channel, _context(row)),
-					}
-				)
-			yield decision
-
-	out = core.summary(decided())
+	for row, decision in _first(decisions(doc, now, SAMPLE_SCAN), SAMPLE_SCAN):
+		if decision.status == core.QUEUED:
+			shown.append(
+				{
+					"customer": row[1],
+					"customer_name": row[2],
+					"channel": decision.channel,
+					"text": renderer.render(decision.channel, _context(row)),
+				}
+			)
+			if len(shown) >= samples:
+				break
 	out["samples"] = shown
 	return out
+
+
+def _first(items, n: int):
+	for i, item in enumerate(items):
+		if i >= n:
+			return
+		yield item
 
 
 # -- messages --------------------------------------------------------------------------------

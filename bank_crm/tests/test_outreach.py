@@ -251,6 +251,10 @@ class TestOutreach(FrappeTestCase):
 		self.assertEqual(sum(preview["by_reason"].values()), 2)
 		self.assertIn("推送测试 yes", preview["samples"][0]["text"])
 		self.assertEqual(self.rows(name), {}, "a preview sends and writes nothing")
+		# the preview's grouped count and the plan's row-by-row decisions agree
+		planned = broadcasts.plan(frappe.get_doc(BROADCAST, name))
+		frappe.db.rollback()
+		self.assertEqual((planned["queued"], planned["skipped"]), (preview["queued"], preview["skipped"]))
 
 	def test_sending_goes_through_the_adapter_once_whatever_reruns(self):
 		name = self.write()
@@ -345,3 +349,25 @@ class TestOutreach(FrappeTestCase):
 			f"/api/resource/{RECIPIENT}", filters=[["broadcast", "=", name]], fields=["customer"]
 		)
 		self.assertEqual(len(mine.json["data"]), 3)
+
+	def test_a_static_list_names_only_customers_the_author_may_reach(self):
+		mine, theirs = self.customers["yes"], self.customers["theirs"]
+		refused = self.api(self.rm).post(
+			f"/api/resource/{BROADCAST}",
+			{
+				"title": "名单",
+				"content_class": "Routine Tip",
+				"app_push_text": "测试",
+				"customer_list": f"{mine}\n{theirs}\nNO-SUCH-CUSTOMER\n",
+			},
+		)
+		self.assertEqual(refused.status_code, 417)
+		message = server_messages(refused)
+		self.assertIn("2", message)
+		# another RM's customer and an unknown id read alike
+		self.assertIn(theirs, message)
+		self.assertIn("NO-SUCH-CUSTOMER", message)
+		name = self.write(customer_list=f" {mine}\n{mine}\n", branches=[])
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value(BROADCAST, name, "customer_list"), mine)
+		self.assertEqual(broadcasts.preview(frappe.get_doc(BROADCAST, name))["recipients"], 1)

@@ -35,6 +35,7 @@ CONTENT = (
 	"customer_list",
 )
 TABLES = ("products", "tiers", "branches", "relationship_managers", "conditions")
+MAX_LISTED = 200_000
 
 
 class ReviewError(frappe.PermissionError):
@@ -61,6 +62,36 @@ class BankBroadcast(Document):
 			)
 		if self.workflow_state in (DRAFT, PENDING):
 			self.check_texts(strict=self.workflow_state == PENDING)
+		if self.workflow_state == DRAFT and (not previous or previous.customer_list != self.customer_list):
+			self.check_customer_list()
+
+	def check_customer_list(self):
+		"""The static list: one id per line, each a customer the author may reach (an id that is
+		unknown and one of another RM's customers read the same: nothing is learnt)."""
+		listed = list(dict.fromkeys(c.strip() for c in (self.customer_list or "").splitlines() if c.strip()))
+		if len(listed) > MAX_LISTED:
+			frappe.throw(
+				_("Only These Customers: at most {0} customer IDs, not {1}.").format(MAX_LISTED, len(listed)),
+				BankCRMValidationError,
+			)
+		reachable = set()
+		for i in range(0, len(listed), 5_000):
+			reachable.update(
+				frappe.get_list(
+					"Bank Customer Profile",
+					filters={"customer": ("in", listed[i : i + 5_000])},
+					pluck="customer",
+					limit_page_length=0,
+				)
+			)
+		if outside := [c for c in listed if c not in reachable]:
+			frappe.throw(
+				_("Only These Customers: {0} of the IDs are not customers you may reach: {1}").format(
+					len(outside), ", ".join(outside[:10]) + (" …" if len(outside) > 10 else "")
+				),
+				BankCRMValidationError,
+			)
+		self.customer_list = "\n".join(listed)
 
 	def set_product_risk(self):
 		risks = [frappe.db.get_value("Bank Product", r.product, "risk_level") for r in self.products]
