@@ -26,6 +26,7 @@ from frappe.utils import get_url, getdate, now_datetime
 from bank_crm.core import broadcast as core
 from bank_crm.core import routing
 from bank_crm.core.consent import ConsentRecord
+from bank_crm.core.delivery import ADAPTER_CHANNELS
 from bank_crm.permissions import profile_query_conditions
 from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, update_rows
 from bank_crm.services.contact import ALLOW_FIELDS
@@ -437,7 +438,7 @@ def send(broadcast: str) -> dict:
 		)
 		if not rows:
 			break
-		updates, delivered = [], []
+		updates, delivered, to_deliver = [], [], []
 		for name, customer, cname, tier, rm, channel in rows:
 			frappe.db.savepoint("bank_crm_broadcast")
 			try:
@@ -456,7 +457,10 @@ def send(broadcast: str) -> dict:
 					reference_doctype=BROADCAST,
 					reference_name=broadcast,
 					idempotency_key=core.idempotency_key(broadcast, customer),
+					enqueue=False,  # one delivery job per batch (below)
 				)
+				if channel in ADAPTER_CHANNELS:
+					to_deliver.append(message)
 				status = frappe.db.get_value("Bank Outbound Message", message, "status")
 				ok = status not in ("Dead",)
 				updates.append(
@@ -474,6 +478,7 @@ def send(broadcast: str) -> dict:
 				frappe.log_error(title=_("Broadcast {0}: message to {1} failed").format(broadcast, customer))
 				updates.append({"name": name, "status": "Failed", "outbound_message": None, "sent_on": now})
 		update_rows(RECIPIENT, updates)
+		outbound.enqueue_deliveries(to_deliver)
 		_count_as_contact(delivered, now)
 		done["sent"] += sum(1 for u in updates if u["status"] == "Sent")
 		done["failed"] += sum(1 for u in updates if u["status"] == "Failed")

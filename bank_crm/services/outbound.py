@@ -125,6 +125,7 @@ def dispatch(
 	due_date=None,
 	idempotency_key: str | None = None,
 	send_after=None,
+	enqueue: bool = True,
 ) -> str:
 	"""Send (or queue) one contact to ``customer`` through ``channel``; the message's name.
 
@@ -132,7 +133,9 @@ def dispatch(
 	sends it once that time has come; tasks (phone, visit) are created at once.
 
 	With ``idempotency_key``, a second call with the same key returns the first message and
-	sends nothing. The caller checks the user's permissions; this runs as the system.
+	sends nothing. With ``enqueue=False`` an app-push or WeChat message is left queued for the
+	caller to hand to ``enqueue_deliveries`` with others (one job per batch, not per message).
+	The caller checks the user's permissions; this runs as the system.
 	"""
 	if channel not in CHANNELS:
 		frappe.throw(_("Unknown channel: {0}").format(channel), OutboundError)
@@ -182,7 +185,8 @@ def dispatch(
 			frappe.utils.add_to_date(now_datetime(), minutes=QUEUED_GRACE_MINUTES),
 			update_modified=False,
 		)
-		enqueue_delivery(doc.name)
+		if enqueue:
+			enqueue_delivery(doc.name)
 	else:
 		attempt(doc)
 	return doc.name
@@ -216,7 +220,28 @@ def enqueue_delivery(name: str):
 	)
 
 
+def enqueue_deliveries(names: list[str], per_job: int = 200):
+	"""Queued adapter messages delivered by jobs of ``per_job`` messages each, after commit."""
+	for i in range(0, len(names), per_job):
+		frappe.enqueue(
+			"bank_crm.services.outbound.deliver_many",
+			queue="short",
+			names=names[i : i + per_job],
+			enqueue_after_commit=True,
+		)
+
+
 # -- attempts -------------------------------------------------------------------------------
+def deliver_many(names: list[str]):
+	"""Background job: ``deliver`` each message, each its own transaction (one failure stays
+	with its message; a lost job is picked up by ``retry_due`` after the grace period)."""
+	for name in names:
+		try:
+			deliver(name)
+			frappe.db.commit()
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(title=_("Outbound message {0} not delivered").format(name))
 
 
 def deliver(name: str):
@@ -543,12 +568,25 @@ def sample_context(channel: str | None = None) -> dict:
 
 def render_payload(template: str, context: dict) -> bytes:
 	"""Render the Jinja template and check it is JSON; the exact bytes to send (and sign)."""
-	rendered = frappe.render_template(template or "", context)
+	rendered = _compiled(template or "").render(context) if template else ""
 	try:
 		value = json.loads(rendered)
 	except ValueError as e:
 		raise DeliveryError(_("The payload is not valid JSON ({0}): {1}").format(e, rendered[:200])) from e
 	return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _compiled(template: str):
+	"""The payload template compiled once per request or job (as ``frappe.render_template``
+	would each time: the sandboxed environment, no dunder access)."""
+	cache = getattr(frappe.local, "bank_crm_payload_templates", None)
+	if cache is None:
+		cache = frappe.local.bank_crm_payload_templates = {}
+	if template not in cache:
+		if ".__" in template:
+			frappe.throw(_("Illegal template"))
+		cache[template] = frappe.get_jenv().from_string(template)
+	return cache[template]
 
 
 def _html(text: str | None) -> str:

@@ -197,6 +197,21 @@ class TestOutbound(FrappeTestCase):
 		outbound.deliver(name)
 		self.assertEqual(len(self.server.requests), 1)
 
+	def test_messages_left_for_a_batch_are_delivered_by_one_job(self):
+		self.make_adapter()
+		names = [
+			dispatch(self.customer_a, APP_PUSH, "批量", f"第{i}条", content_class=ROUTINE_TIP, enqueue=False)
+			for i in range(3)
+		]
+		self.assertEqual(self.queued, [], "no job per message")
+		self.assertEqual({self.message(n).status for n in names}, {QUEUED})
+		with patch.object(frappe, "enqueue") as enqueue:
+			outbound.enqueue_deliveries(names, per_job=2)
+		self.assertEqual([c.kwargs["names"] for c in enqueue.call_args_list], [names[:2], names[2:]])
+		outbound.deliver_many(names)
+		self.assertEqual({self.message(n).status for n in names}, {SENT})
+		self.assertEqual(len(self.server.requests), 3)
+
 	def test_webhook_failure_is_logged_and_retried_with_backoff(self):
 		self.make_adapter(channel=WECHAT)
 		self.server.reset(failures=2)

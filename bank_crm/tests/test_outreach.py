@@ -77,6 +77,7 @@ class TestOutreach(FrappeTestCase):
 				)
 			)
 			cls.customers[key], cls.profiles[key] = customer, profile.name
+		frappe.db.set_value("Bank Channel Adapter", {"enabled": 1}, "enabled", 0)  # one per channel
 		cls.adapter = frappe.get_doc(
 			{
 				"doctype": "Bank Channel Adapter",
@@ -126,9 +127,13 @@ class TestOutreach(FrappeTestCase):
 		frappe.set_user("Administrator")
 		self.server.reset()
 		# adapter deliveries run at once here (a worker would run them after commit)
-		deliver = patch.object(outbound, "enqueue_delivery", side_effect=outbound.deliver)
-		deliver.start()
-		self.addCleanup(deliver.stop)
+		for queued, run in (
+			("enqueue_delivery", outbound.deliver),
+			("enqueue_deliveries", outbound.deliver_many),
+		):
+			deliver = patch.object(outbound, queued, side_effect=run)
+			deliver.start()
+			self.addCleanup(deliver.stop)
 		frappe.db.set_value(
 			"Bank Channel Adapter", {"enabled": 1, "name": ("!=", self.adapter.name)}, "enabled", 0
 		)
