@@ -127,15 +127,15 @@ def contact_details(args) -> dict:
 
 
 def segment_branches(frappe, target: int) -> tuple[list[str], int]:
-	"""Branches, largest first, until they hold at least ``target`` profiles."""
+	"""Branches whose customers come closest to ``target`` (largest first, skipping a branch that
+	would overshoot by more than it would leave short)."""
 	chosen, total = [], 0
 	for branch, n in frappe.db.sql(
 		"select branch, count(*) from `tabBank Customer Profile` group by branch order by 2 desc"
 	):
-		if total >= target:
-			break
-		chosen.append(branch)
-		total += n
+		if total + n - target <= target - total:
+			chosen.append(branch)
+			total += n
 	return chosen, total
 
 

@@ -47,6 +47,63 @@ BODY_FIELDS = {
 SCHEDULED, SENDING, PAUSED, SENT = "Scheduled", "Sending", "Paused", "Sent"
 
 
+# -- what a recipient's decision reads of the profile, kept by MariaDB ---------------------------
+# A generated (persistent) column of the profile table packs every profile field ``core.decide``
+# reads, and an index holds it beside the segment's columns: the preview groups the segment by
+# it from the index alone, never reading the wide profile rows. MariaDB computes it on every
+# write, whoever writes (the desk, Data Import, the nightly jobs' SQL). A new expression gets a
+# new name (``_v2`` …).
+REACH_COLUMN = "bank_crm_reach_v1"
+REACH_INDEX = "bank_crm_reach_v1"
+_FLAGS = ("mobile_no", "email_id", "wechat_id", "app_user_id")
+REACH_SQL = "concat_ws('|', {})".format(
+	", ".join(
+		[
+			*(f"ifnull({f}, '') != ''" for f in _FLAGS),
+			"ifnull(preferred_channel, '')",
+			"do_not_contact",
+			*ALLOW_FIELDS.values(),
+			"ifnull(quiet_hours_start, '')",
+			"ifnull(quiet_hours_end, '')",
+			"ifnull(risk_tolerance, '')",
+			"risk_assessment_expired",
+		]
+	)
+)
+
+
+def ensure_reach_column():
+	"""Add the column and its index (``on_doctype_update`` of the profile; idempotent)."""
+	if not frappe.db.has_column(PROFILE, REACH_COLUMN):
+		frappe.db.sql_ddl(
+			f"alter table `tab{PROFILE}` add column `{REACH_COLUMN}` varchar(200) as ({REACH_SQL}) persistent"
+		)
+	if not frappe.db.has_index(f"tab{PROFILE}", REACH_INDEX):
+		frappe.db.sql_ddl(
+			f"""alter table `tab{PROFILE}` add index `{REACH_INDEX}`
+			(tier, branch, relationship_manager, customer, `{REACH_COLUMN}`)"""
+		)
+
+
+def _from_reach(reach: str) -> list:
+	"""The values of ``_inputs`` (before consents and marketing sent) from the packed column."""
+	parts = reach.split("|")
+	n = len(ALLOW_FIELDS)
+	flags, preferred, dnc = parts[:4], parts[4], parts[5]
+	allows = parts[6 : 6 + n]
+	quiet_start, quiet_end, tolerance, expired = parts[6 + n : 10 + n]
+	return [
+		*(int(f) for f in flags),
+		preferred or None,
+		int(dnc),
+		*(int(a) for a in allows),
+		time.fromisoformat(quiet_start) if quiet_start else None,
+		time.fromisoformat(quiet_end) if quiet_end else None,
+		tolerance or None,
+		int(expired),
+	]
+
+
 # -- the segment ---------------------------------------------------------------------------------
 def segment_conditions(doc, today=None) -> str:
 	"""SQL over ``tabBank Customer Profile`` p for the broadcast's segment and its author's scope."""
@@ -135,13 +192,18 @@ def _rows(doc, conditions: str, now: datetime, cap_days: int, after: str = "", l
 
 def _classes(doc, conditions: str, now: datetime, cap_days: int):
 	"""The segment grouped by everything ``core.decide`` reads: one row per class of customers
-	it treats alike (a representative, the inputs, how many) — the preview's one query."""
-	inputs = _inputs(doc, now, cap_days)
-	return frappe.db.sql(
-		f"""select min(p.name), min(p.customer), null, p.tier, null, null, {", ".join(inputs)}, count(*)
+	it treats alike (a representative, the inputs, how many) — the preview's one query, read
+	from the reach index and the consents' covering index."""
+	consents, sent = _inputs(doc, now, cap_days)[-2:]
+	rows = frappe.db.sql(
+		f"""select min(p.name), min(p.customer), p.tier, p.`{REACH_COLUMN}`, {consents}, {sent}, count(*)
 		from `tab{PROFILE}` p where {conditions}
-		group by {", ".join(str(i) for i in range(4, len(inputs) + 7) if i not in (5, 6))}"""
+		group by p.tier, p.`{REACH_COLUMN}`, 5, 6"""
 	)
+	return [
+		(name, customer, None, tier, None, None, *_from_reach(reach), consented, marketed, count)
+		for name, customer, tier, reach, consented, marketed, count in rows
+	]
 
 
 def _time(value) -> time | None:

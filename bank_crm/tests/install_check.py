@@ -129,6 +129,14 @@ def assert_installed():
 	problems += [f"custom field Customer.{f} missing" for f in CUSTOMER_FIELDS if f not in fields]
 	if not frappe.db.exists("Workspace", "Bank CRM"):
 		problems.append("workspace Bank CRM missing")
+	from bank_crm.services.broadcasts import REACH_COLUMN, REACH_INDEX
+
+	if not frappe.db.has_column("Bank Customer Profile", REACH_COLUMN):
+		problems.append(f"profile column {REACH_COLUMN} missing")
+	if not frappe.db.has_index("tabBank Customer Profile", REACH_INDEX):
+		problems.append(f"profile index {REACH_INDEX} missing")
+	if not frappe.db.has_index("tabBank Consent Record", "parent_in_force"):
+		problems.append("consent index parent_in_force missing")
 	for tier in ("VIP", "High-end", "Mass"):
 		if not frappe.db.exists("Bank Service Plan", tier):
 			problems.append(f"default service plan for {tier} missing")

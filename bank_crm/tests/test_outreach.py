@@ -376,3 +376,23 @@ class TestOutreach(FrappeTestCase):
 		frappe.db.rollback()
 		self.assertEqual(frappe.db.get_value(BROADCAST, name, "customer_list"), mine)
 		self.assertEqual(broadcasts.preview(frappe.get_doc(BROADCAST, name))["recipients"], 1)
+
+	def test_the_reach_column_reads_like_the_profile(self):
+		"""The preview's packed column and the plan's row read give ``decide`` the same inputs."""
+		profile = self.profiles["service_only"]
+		frappe.db.set_value(
+			"Bank Customer Profile",
+			profile,
+			{"quiet_hours_start": "21:30:00", "quiet_hours_end": "08:00:00", "preferred_channel": "SMS"},
+		)
+		doc = frappe.new_doc(BROADCAST)
+		doc.content_class = "Marketing"
+		now = frappe.utils.now_datetime()
+		listed = frappe.db.escape(profile)
+		[row] = broadcasts._rows(doc, f"p.name = {listed}", now, 30)
+		reach = frappe.db.get_value("Bank Customer Profile", profile, broadcasts.REACH_COLUMN)
+		self.assertEqual(
+			broadcasts._from_reach(reach),
+			[broadcasts._time(v) if i >= 12 and i < 14 else v for i, v in enumerate(row[6:-2])],
+		)
+		frappe.db.rollback()

@@ -397,3 +397,9 @@ def _consent_values(row) -> dict:
 		"evidence_type": row.evidence_type,
 		"evidence": row.evidence,
 	}
+
+
+def on_doctype_update():
+	from bank_crm.services.broadcasts import ensure_reach_column
+
+	ensure_reach_column()
