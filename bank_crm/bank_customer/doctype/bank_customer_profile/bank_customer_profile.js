@@ -14,6 +14,7 @@ frappe.ui.form.on("Bank Customer Profile", {
 			frm.add_custom_button(__("View Full ID Number"), () => frm.trigger("reveal_id_number"));
 		}
 		if (!frm.is_new() && frm.doc.customer) {
+			frm.add_custom_button(__("Customer 360"), () => frappe.set_route("customer-360", frm.doc.customer));
 			frm.add_custom_button(__("Customer"), () => frappe.set_route("Form", "Customer", frm.doc.customer), __("View"));
 		}
 	},
