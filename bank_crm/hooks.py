@@ -36,6 +36,8 @@ fixtures = [
 ]
 
 # Desk
+app_include_js = "/assets/bank_crm/js/bank_crm_desk.js"
+
 doctype_js = {
 	"Customer": ["public/js/customer.js", "public/js/needs.js"],
 	"Bank Customer Profile": "public/js/needs.js",

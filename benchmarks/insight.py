@@ -99,7 +99,7 @@ def cmd_history(site, target):
 	have = frappe.db.sql("select count(*) from `tabBank Activity Event`")[0][0]
 	names = customers(frappe)
 	rng = random.Random(have)
-	now = datetime.now().replace(microsecond=0)
+	now = frappe.utils.now_datetime().replace(microsecond=0)  # the site's time zone
 	started = time.perf_counter()
 	made = 0
 	common = {"owner": "Administrator", "modified_by": "Administrator", "docstatus": 0, "idx": 0}
@@ -218,10 +218,10 @@ def ingestion(args) -> dict:
 	frappe.db.set_single_value("Bank CRM Settings", "ingest_calls_per_minute", 100_000)
 	frappe.db.sql("delete from `tabBank Activity Event` where source = 'bench-new'")
 	names = customers(frappe)
+	now = frappe.utils.now_datetime().replace(microsecond=0)  # the site's time zone, not the machine's
 	frappe.db.commit()
 	frappe.destroy()
 	rng = random.Random(11)
-	now = datetime.now().replace(microsecond=0)
 	rows = []
 	for i in range(args.new):
 		at = now - timedelta(seconds=rng.randrange(20 * 3600))

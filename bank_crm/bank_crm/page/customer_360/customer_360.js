@@ -224,7 +224,7 @@ class BankCRM360 {
 	relationship(d) {
 		const r = d.relationship;
 		const planned = this.table(
-			[__("Due Date"), __("Contact"), __("Responsible")],
+			[__("Due Date"), __("Planned Contact"), __("Responsible")],
 			this.each(r.planned, (p) => [
 				this.date(p.due_date) + (p.is_overdue ? ` ${this.pill(__("Overdue"), "red")}` : ""),
 				this.link("Bank Visit Plan", p.name, p.subject),

@@ -1,0 +1,21 @@
+"""The RM workbench: one whitelisted method for the page and its tests."""
+
+import frappe
+from frappe import _
+
+from bank_crm.permissions import get_scope
+from bank_crm.services import workbench
+
+
+@frappe.whitelist(methods=["GET"])
+def get(rm: str | None = None) -> dict:
+	"""Today's work in the caller's portfolio; ``rm`` narrows a branch manager's or head office's
+	view to one RM of their scope (anyone else's is refused)."""
+	if rm is not None and not isinstance(rm, str):
+		frappe.throw(_("RM: expected a user id."), frappe.ValidationError)
+	if rm:
+		scope = get_scope()
+		allowed = not scope.restricted or scope.everything or rm in {r["user"] for r in workbench._rms()}
+		if not allowed:
+			frappe.throw(_("You may not open this record, or it does not exist."), frappe.PermissionError)
+	return workbench.get(rm or None)

@@ -1,0 +1,161 @@
+"""The RM workbench (我的工作台): what needs doing today in the user's portfolio, one payload.
+
+Every list goes through ``frappe.get_list`` (row-level access applies: an RM's own customers, a
+branch manager's branch, head office all) and is bounded; a branch manager or head office may
+narrow it to one RM of their scope. Counts are of the same queries.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe.utils import add_days, add_to_date, getdate, now_datetime, today
+
+from bank_crm.core.access import BRANCH_MANAGER, RELATIONSHIP_MANAGER
+
+SHOWN = 10
+CHURN = "Churn Risk"
+
+
+def _list(doctype: str, filters, fields, order_by: str, limit: int = SHOWN) -> dict | None:
+	"""Rows and their total for a section; None when the user's roles may not read ``doctype``."""
+	if not frappe.has_permission(doctype, "read"):
+		return None
+	rows = frappe.get_list(
+		doctype, filters=filters, fields=fields, order_by=order_by, limit_page_length=limit
+	)
+	total = (
+		len(rows)
+		if len(rows) < limit
+		else frappe.get_list(doctype, filters=filters, fields=["count(*) as n"], limit_page_length=1)[0].n
+	)
+	return {"rows": rows, "total": total}
+
+
+def get(rm: str | None = None) -> dict:
+	user = frappe.session.user
+	roles = set(frappe.get_roles(user))
+	scoped = {"relationship_manager": rm} if rm else {}
+	now, day = now_datetime(), getdate(today())
+	week = add_days(day, 7)
+	out = {
+		"user": user,
+		"rm": rm,
+		"is_rm": RELATIONSHIP_MANAGER in roles and BRANCH_MANAGER not in roles,
+		"today": str(day),
+		"plan": _list(
+			"Bank Visit Plan",
+			{**scoped, "status": "Open", "due_date": ("<=", day)},
+			[
+				"name",
+				"subject",
+				"customer",
+				"customer_name",
+				"contact_kind",
+				"due_date",
+				"is_overdue",
+				"tier",
+			],
+			"due_date asc",
+		),
+		"needs": _needs(scoped),
+		"care": _list(
+			"Bank Care Event",
+			{**scoped, "event_date": ("between", (day, week))},
+			["name", "customer", "customer_name", "event_type", "event_date", "detail"],
+			"event_date asc",
+		),
+		"requests": _list(
+			"Bank Service Request",
+			{
+				**scoped,
+				"status": ("not in", ("Resolved", "Closed")),
+				"next_deadline": ("<=", add_to_date(now, hours=24)),
+			},
+			[
+				"name",
+				"customer",
+				"customer_name",
+				"subject",
+				"status",
+				"next_deadline",
+				"response_breached",
+				"resolution_breached",
+			],
+			"next_deadline asc",
+		),
+		"complaints": _list(
+			"Bank Complaint",
+			{**scoped, "workflow_state": ("!=", "Closed"), "regulatory_deadline": ("<=", add_days(day, 3))},
+			["name", "customer", "customer_name", "subject", "workflow_state", "regulatory_deadline"],
+			"regulatory_deadline asc",
+		),
+		"churn": _list(
+			"Bank Customer Profile",
+			{**scoped, "lifecycle_stage": CHURN},
+			["name", "customer", "customer_name", "tier", "lifecycle_reason", "relationship_manager"],
+			"modified desc",
+		),
+		"rms": _rms(),
+	}
+	return out
+
+
+def _needs(scoped: dict) -> dict | None:
+	"""Open signals, most urgent first, the customer's value breaking ties (for those who may
+	read value scores)."""
+	section = _list(
+		"Bank Need Signal",
+		{**scoped, "status": "Open"},
+		[
+			"name",
+			"customer",
+			"customer_name",
+			"need_category",
+			"priority",
+			"summary",
+			"suggested_action",
+			"raised_on",
+		],
+		"priority asc, raised_on desc",
+		limit=50,
+	)
+	if not section or not section["rows"]:
+		return section
+	rows = section["rows"]
+	if 1 in frappe.get_meta("Bank Customer Profile").get_permlevel_access("read"):
+		values = dict(
+			frappe.get_list(
+				"Bank Customer Profile",
+				filters={"customer": ("in", [r.customer for r in rows])},
+				fields=["customer", "value_score"],
+				as_list=True,
+			)
+		)
+		for r in rows:
+			r["value_score"] = values.get(r.customer)
+		rows.sort(key=lambda r: (r.priority or "9", -(r.get("value_score") or 0)))
+	section["rows"] = rows[:SHOWN]
+	return section
+
+
+def _rms() -> list[dict]:
+	"""The RMs of the user's scope, for the filter: a branch manager's branches' RMs, head
+	office every RM of every branch; an RM none."""
+	from bank_crm.permissions import get_scope
+
+	scope = get_scope()
+	filters = {"member_role": RELATIONSHIP_MANAGER, "parenttype": "Bank Branch"}
+	if scope.restricted and not scope.everything:
+		if not scope.branches:
+			return []
+		filters["parent"] = ("in", scope.branches)
+	members = frappe.get_all(
+		"Bank Branch Member", filters=filters, fields=["user", "parent"], order_by="parent, user"
+	)
+	users = list(dict.fromkeys(m.user for m in members))
+	full = dict(
+		frappe.get_all(
+			"User", filters={"name": ("in", users or [""])}, fields=["name", "full_name"], as_list=True
+		)
+	)
+	return [{"user": u, "full_name": full.get(u) or u} for u in users]
