@@ -133,6 +133,13 @@ def setup():
 	engagement_setup()
 	insight_setup()
 	outreach_setup()
+	desk_setup()
+
+
+def desk_setup():
+	from bank_crm.setup.desk import setup
+
+	setup(_our_modules())
 
 
 def outreach_setup():
@@ -367,6 +374,9 @@ def before_uninstall():
 
 	remove_outreach_workflow()
 	remove_custom_fields()
+	from bank_crm.setup.desk import remove as remove_desk_setup
+
+	remove_desk_setup()
 	revoke_erpnext_permissions()
 	remove_roles()
 	remove_our_traces()

@@ -117,6 +117,8 @@ def _make_user(person):
 			"user_type": "System User",
 			"new_password": DEMO_PASSWORD,
 			"roles": [{"role": person.role}],
+			# the bank's modules only in the sidebar (bank_crm.setup.desk)
+			"module_profile": "Bank Staff" if frappe.db.exists("Module Profile", "Bank Staff") else None,
 		}
 	)
 	user.flags.ignore_password_policy = True

@@ -137,6 +137,8 @@ def assert_installed():
 		problems.append(f"profile index {REACH_INDEX} missing")
 	if not frappe.db.has_index("tabBank Consent Record", "parent_in_force"):
 		problems.append("consent index parent_in_force missing")
+	if not frappe.db.exists("Module Profile", "Bank Staff"):
+		problems.append("Module Profile Bank Staff missing")
 	for tier in ("VIP", "High-end", "Mass"):
 		if not frappe.db.exists("Bank Service Plan", tier):
 			problems.append(f"default service plan for {tier} missing")
@@ -172,6 +174,10 @@ def assert_installed():
 
 def assert_uninstalled():
 	problems = []
+	if frappe.db.exists("Module Profile", "Bank Staff"):
+		problems.append("Module Profile Bank Staff left")
+	if frappe.db.exists("Property Setter", {"doc_type": "Customer", "property": "show_title_field_in_link"}):
+		problems.append("Customer's show-title property setter left")
 	for doctype in DOCTYPES:
 		if frappe.db.exists("DocType", doctype):
 			problems.append(f"DocType {doctype} left")
