@@ -11,9 +11,14 @@ def load(
 	today: str | None = None,
 	months: int = 6,
 	segment: bool = True,
+	complete_setup: bool = False,
 ) -> dict:
+	"""``complete_setup``: on a fresh site, complete ERPNext's setup wizard first (a demo bank
+	in China: CNY, Asia/Shanghai); without it the command stops and says what to do."""
+	from bank_crm.demo.loader import ensure_setup_complete
 	from bank_crm.demo.loader import load as _load
 
+	ensure_setup_complete(bool(complete_setup))
 	return _load(
 		customers=int(customers),
 		seed=int(seed),
