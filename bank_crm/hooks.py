@@ -38,6 +38,18 @@ fixtures = [
 # Desk
 app_include_js = "/assets/bank_crm/js/bank_crm_desk.js"
 
+# the apps screen (/apps) and where login leads: with ERPNext's entry, the desk's /app, where
+# bank_crm_desk.js sends relationship and branch managers on to their workbench
+add_to_apps_screen = [
+	{
+		"name": "bank_crm",
+		"logo": "/assets/bank_crm/images/bank_crm.svg",
+		"title": "Bank CRM",
+		"route": "/app/bank-crm",
+		"has_permission": "bank_crm.permissions.can_use_app",
+	}
+]
+
 doctype_js = {
 	"Customer": ["public/js/customer.js", "public/js/needs.js"],
 	"Bank Customer Profile": "public/js/needs.js",

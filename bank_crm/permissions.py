@@ -281,3 +281,12 @@ def broadcast_has_permission(doc, ptype=None, user=None, debug=False):
 		return None
 	owner = doc.get("owner") if doc.get("__islocal") else frappe.db.get_value(BROADCAST, doc.name, "owner")
 	return None if owner == (user or frappe.session.user) else False
+
+
+def can_use_app() -> bool:
+	"""The Bank CRM tile on the apps screen: bank staff and system managers."""
+	from bank_crm.core.access import BANK_ROLES
+
+	return frappe.session.user == "Administrator" or bool(
+		set(frappe.get_roles()) & {*BANK_ROLES, "System Manager"}
+	)
