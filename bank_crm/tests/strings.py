@@ -74,6 +74,8 @@ def user_facing(app: Path = APP) -> dict[str, str]:
 		elif data.get("doctype") in ("Report", "Number Card", "Dashboard Chart", "Workspace", "Page"):
 			for key in ("report_name", "label", "chart_name", "title"):
 				add(data.get(key), path)
+			for row in (data.get("links") or []) + (data.get("shortcuts") or []):
+				add(row.get("label"), path)
 	return found
 
 

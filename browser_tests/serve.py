@@ -1,0 +1,19 @@
+"""Frappe's development web server for one site, bound to 127.0.0.1 (``frappe.app.serve`` binds
+every address). It serves /assets like ``bench serve``; the browser tests run against it.
+
+    cd ~/frappe-bench/sites && ../env/bin/python /path/to/bank_crm/browser_tests/serve.py SITE PORT
+"""
+
+import logging
+import os
+import sys
+
+import frappe.app as frappe_app
+from werkzeug.serving import run_simple
+
+site, port = sys.argv[1], int(sys.argv[2])
+frappe_app._site = site
+frappe_app._sites_path = os.path.abspath(".")
+application = frappe_app.application_with_statics()
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+run_simple("127.0.0.1", port, application, use_reloader=False, use_debugger=False, threaded=True)
