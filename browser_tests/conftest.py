@@ -20,10 +20,10 @@ import os
 import re
 import tempfile
 import time
+from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import quote
-from urllib.request import Request, build_opener, HTTPCookieProcessor
-from http.cookiejar import CookieJar
+from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import pytest
 

@@ -8,8 +8,9 @@ import logging
 import os
 import sys
 
-import frappe.app as frappe_app
 from werkzeug.serving import run_simple
+
+import frappe.app as frappe_app
 
 site, port = sys.argv[1], int(sys.argv[2])
 frappe_app._site = site
