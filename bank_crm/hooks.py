@@ -38,6 +38,9 @@ fixtures = [
 # Desk
 app_include_js = "/assets/bank_crm/js/bank_crm_desk.js"
 
+# print formats: the visit brief reads the customer-360 as the viewer may
+jinja = {"methods": ["bank_crm.services.customer360.bank_crm_visit_brief"]}
+
 # the apps screen (/apps) and where login leads: with ERPNext's entry, the desk's /app, where
 # bank_crm_desk.js sends relationship and branch managers on to their workbench
 add_to_apps_screen = [

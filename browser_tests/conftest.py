@@ -97,7 +97,7 @@ class Desk:
 		self.page = self.context.new_page()
 		self.base, self.shots, self.user = base_url, shots, user
 		self.errors: list[str] = []
-		self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+		self.page.on("pageerror", self._page_error)
 		self.page.on("console", self._console)
 		self.page.goto(f"{base_url}/login")
 		self.page.fill("#login_email", user)
@@ -105,6 +105,10 @@ class Desk:
 		self.page.click(".btn-login")
 		self.page.wait_for_url(re.compile(r".*/app/.*"), timeout=30_000)
 		self.settle()
+
+	def _page_error(self, error):
+		stack = " | ".join(line.strip() for line in (getattr(error, "stack", "") or "").splitlines()[1:6])
+		self.errors.append(f"page error: {error} [{stack}] at {self.page.url}")
 
 	def _console(self, message):
 		url = (message.location or {}).get("url", "")

@@ -281,3 +281,9 @@ def _timeline(customer: str) -> list[dict]:
 		order_by="communication_date desc",
 		limit_page_length=8,
 	)
+
+
+def bank_crm_visit_brief(customer: str) -> dict:
+	"""The payload of the *Visit Brief* print format (a Jinja method, hooks ``jinja``): the
+	customer-360 under the same access rules as the page."""
+	return frappe._dict(get(customer))

@@ -349,7 +349,10 @@ def _write(raised, profiles, now) -> int:
 	settings = frappe.get_cached_doc(SETTINGS)
 	if settings.signal_expiry_days:
 		expires = (now + timedelta(days=int(settings.signal_expiry_days))).date()
-	actions = {rule.name: frappe.db.get_value(RULE, rule.name, "suggested_action") for _, rule, _ in raised}
+	rule_names = sorted({rule.name for _, rule, _ in raised})
+	actions = dict(
+		frappe.db.sql(f"select name, suggested_action from `tab{RULE}` where name in {in_list(rule_names)}")
+	)
 	rows, todos = [], []
 	for customer, rule, evidence in raised:
 		profile = profiles.get(customer)

@@ -137,3 +137,24 @@ class TestCustomer360(FrappeTestCase):
 		self.assertFalse(data["can"]["read_score"])
 		self.assertIsNone(data["value"]["breakdown"])
 		self.assertNotIn("value_score", {k for k, v in data["header"].items() if v is not None})
+
+	def test_the_visit_brief_prints_an_own_customer_masked_and_refuses_another(self):
+		url = "/api/method/frappe.www.printview.get_html_and_style"
+		mine, theirs = self.profiles
+		full_id = frappe.get_doc("Bank Customer Profile", mine).plain_id_number()
+		response = Api(self.tokens[self.rm]).get(
+			url, doc="Bank Customer Profile", name=mine, print_format="Visit Brief"
+		)
+		self.assertEqual(response.status_code, 200, response.text[:500])
+		html = response.json["message"]["html"]
+		self.assertIn(self.name_mine, html)
+		self.assertIn(self.request.subject, html)
+		masked = frappe.db.get_value("Bank Customer Profile", mine, "id_number_masked")
+		self.assertIn(masked, html)
+		self.assertTrue(full_id)
+		self.assertNotIn(full_id, html)
+		response = Api(self.tokens[self.rm]).get(
+			url, doc="Bank Customer Profile", name=theirs, print_format="Visit Brief"
+		)
+		self.assertEqual(response.status_code, 403)
+		self.assertNotIn(self.name_theirs, response.text)
