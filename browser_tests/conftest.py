@@ -32,6 +32,7 @@ CHROMIUM = os.environ.get("BANK_CRM_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "Demo@Bank2026"
 RM = "rm0101a@demo.bank-crm.example"
 BM = "bm0101@demo.bank-crm.example"
+HOST_CHART_RACE = "Failed to execute 'removeChild' on 'Node'"
 CJK = re.compile(r"[\u3400-\u9fff]")
 # English words in the page's chrome (titles, headings, labels, buttons, table heads) that may
 # stay as they are in Chinese: codes, abbreviations, brands
@@ -107,7 +108,14 @@ class Desk:
 		self.settle()
 
 	def _page_error(self, error):
-		stack = " | ".join(line.strip() for line in (getattr(error, "stack", "") or "").splitlines()[1:6])
+		raw = getattr(error, "stack", "") or ""
+		stack = " | ".join(line.strip() for line in raw.splitlines()[1:6])
+		if HOST_CHART_RACE in str(error) and "boundDrawFn" in raw:
+			# Frappe Charts' own ResizeObserver redrawing a dashboard chart the workspace has just
+			# re-rendered (frappe/charts#368, open upstream): the chart is drawn, the user sees
+			# nothing; reported, not counted
+			print(f"known host error (frappe/charts#368) at {self.page.url}: {error}")
+			return
 		self.errors.append(f"page error: {error} [{stack}] at {self.page.url}")
 
 	def _console(self, message):
