@@ -164,15 +164,35 @@ class BankCRM360 {
 			d.header.value_score !== undefined && d.header.value_score !== null
 				? `<div class="mb-2"><span class="text-muted small">${__("Value Score")}</span> <span class="h4">${format_number(d.header.value_score, null, 1)}</span></div>`
 				: "";
-		const chart = v.breakdown && v.breakdown.parts && v.breakdown.parts.length ? `<div class="bank-crm-360-breakdown"></div>` : "";
+		const parts = (v.breakdown && v.breakdown.parts) || [];
+		// each factor's contribution as a bar beside its full label (a column chart cuts long labels)
+		const top = Math.max(...parts.map((p) => Math.abs(p.contribution || 0)), 0.0001);
+		const chart = parts.length
+			? `<div class="bank-crm-360-breakdown">
+				<div class="text-muted small mb-1">${__("Score Breakdown")}</div>
+				${parts
+					.map((p) => {
+						const value = Math.round((p.contribution || 0) * 10) / 10;
+						const width = Math.round((Math.abs(p.contribution || 0) / top) * 100);
+						return `<div class="d-flex align-items-center small" style="gap: 8px; margin: 2px 0">
+							<div style="width: 38%" class="ellipsis" title="${this.esc(__(p.label || p.factor))}">${this.esc(__(p.label || p.factor))}</div>
+							<div style="flex: 1; background: var(--gray-100); border-radius: 3px; height: 10px">
+								<div style="width: ${width}%; background: #7c5cfc; border-radius: 3px; height: 10px"></div>
+							</div>
+							<div style="width: 3.5em; text-align: right">${format_number(value, null, 1)}</div>
+						</div>`;
+					})
+					.join("")}
+			</div>`
+			: "";
 		const tiers = this.table(
 			[__("Date"), __("From"), __("To"), __("Reason")],
-			this.each(v.tier_history, (t) => [this.date(t.change_date), this.esc(__(t.from_tier || "")), this.esc(__(t.to_tier || "")), this.esc(t.reason || "")]),
+			this.each(v.tier_history, (t) => [this.date(t.change_date), this.esc(__(t.from_tier || "")), this.esc(__(t.to_tier || "")), this.esc(__(t.reason || ""))]),
 			__("No tier changes yet.")
 		);
 		const stages = this.table(
 			[__("Date"), __("From"), __("To"), __("Reason")],
-			this.each(v.lifecycle_history, (t) => [this.date(t.change_date), this.esc(__(t.from_stage || "")), this.esc(__(t.to_stage || "")), this.esc(t.reason || "")]),
+			this.each(v.lifecycle_history, (t) => [this.date(t.change_date), this.esc(__(t.from_stage || "")), this.esc(__(t.to_stage || "")), this.esc(__(t.reason || ""))]),
 			__("No lifecycle changes yet.")
 		);
 		return this.card(
@@ -326,21 +346,6 @@ class BankCRM360 {
 				axisOptions: { xIsSeries: 1, shortenYAxisNumbers: 1 },
 				lineOptions: { hideDots: 0, regionFill: 0 },
 				colors: ["#2490ef", "#e24c4c", "#29cd42"],
-			});
-		}
-		const breakdown = this.$body.find(".bank-crm-360-breakdown")[0];
-		if (breakdown) {
-			const parts = d.value.breakdown.parts;
-			new frappe.Chart(breakdown, {
-				type: "bar",
-				height: 200,
-				title: __("Score Breakdown"),
-				data: {
-					labels: parts.map((p) => __(p.label || p.factor)),
-					datasets: [{ name: __("Contribution"), values: parts.map((p) => Math.round((p.contribution || 0) * 10) / 10) }],
-				},
-				barOptions: { spaceRatio: 0.4 },
-				colors: ["#7c5cfc"],
 			});
 		}
 	}
