@@ -127,6 +127,15 @@ def _check_method(cmd: str):
 
 
 def _function(cmd: str):
+	"""The function a method path names, found as Frappe's handler finds it (a dotless name is one
+	of ``frappe.handler``'s own, e.g. ``ping``), without queueing Frappe's "App … is not
+	installed" message for a path that names nothing."""
+	if "." not in cmd:
+		from frappe import handler
+
+		return getattr(handler, cmd, None)
+	if cmd.split(".", 1)[0] not in frappe.get_installed_apps():
+		return None
 	try:
 		return frappe.get_attr(cmd)
 	except Exception:
