@@ -52,6 +52,18 @@ class Rule:
 	stages: frozenset[str] = frozenset()
 
 	@property
+	def needs_balances(self) -> bool:
+		"""Whether evaluating the rule reads the customer's balances (snapshots)."""
+		return self.measure in (BALANCE_DROP, LARGEST_SHARE) or self.min_balance_drop_pct is not None
+
+	@property
+	def needs_holdings(self) -> bool:
+		"""Whether evaluating the rule reads the customer's product holdings."""
+		return bool(
+			self.measure == MATURING or self.holds_category or self.lacks_category or self.maturing_category
+		)
+
+	@property
 	def trigger(self) -> str:
 		"""Which new data makes the rule worth checking again for a customer."""
 		if self.measure in EVENT_MEASURES:

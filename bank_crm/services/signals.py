@@ -18,7 +18,7 @@ import json
 import time
 import traceback
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import frappe
 from frappe import _
@@ -243,15 +243,23 @@ def _evaluate(rules, customers: list[str], candidates, now) -> int:
 			from `tabBank Customer Profile` where customer in {listed}"""
 		)
 	}
+
+	# read only what the customer's candidate rules look at: balances for the balance rules,
+	# holdings for the holding conditions, and per event rule its own types over its own window
+	def wanting(test) -> set[str]:
+		return {c for name, names in candidates.items() if test(by_name[name]) for c in names}
+
 	balance_days = {0}
 	for rule in rules:
 		if rule.measure == signals.BALANCE_DROP:
 			balance_days.add(rule.window_days)
 		if rule.min_balance_drop_pct is not None:
 			balance_days.add(rule.balance_days)
-	balances = _balances(customers, sorted(balance_days), now.date())
-	holdings = _holdings(customers)
-	events = _events(rules, customers, now)
+	with_balances = wanting(lambda r: r.needs_balances)
+	balances = _balances(sorted(with_balances), sorted(balance_days), now.date()) if with_balances else {}
+	with_holdings = wanting(lambda r: r.needs_holdings)
+	holdings = _holdings(sorted(with_holdings)) if with_holdings else {}
+	events = _events([by_name[name] for name in candidates], candidates, now)
 	context = {}
 	for name in customers:
 		profile = profiles.get(name)
@@ -274,24 +282,28 @@ def _evaluate(rules, customers: list[str], candidates, now) -> int:
 def _balances(customers, days_back: list[int], today) -> dict[str, dict[str, dict[int, float]]]:
 	"""metric → {days back: value} per customer, from the snapshot on or before each date."""
 	horizon = add_days(today, -(max(days_back) + 45))
+	dates = [(days, getdate(add_days(today, -days))) for days in days_back]
 	rows = frappe.db.sql(
-		f"""select customer, as_of_date, deposit_balance, aum, loan_balance
+		f"""select customer, as_of_date, deposit_balance, aum
 		from `tabBank Financial Snapshot` where customer in {in_list_with_params(customers)} and as_of_date >= %s
 		order by customer, as_of_date""",
 		(horizon,),
 	)
 	history = defaultdict(list)
-	for customer, as_of, deposit, aum, loan in rows:
-		history[customer].append((getdate(as_of), float(deposit or 0), float(aum or 0), float(loan or 0)))
+	for customer, as_of, deposit, aum in rows:
+		history[customer].append((as_of, float(deposit or 0), float(aum or 0)))
 	out = {}
 	for customer, points in history.items():
 		figures: dict[str, dict[int, float]] = {m: {} for m in signals.BALANCE_METRICS}
-		for days in days_back:
-			on = add_days(today, -days)
-			before = [p for p in points if p[0] <= on]
-			if not before:
+		for days, on in dates:
+			before = None
+			for point in points:  # in date order: the last one on or before the date
+				if point[0] > on:
+					break
+				before = point
+			if before is None:
 				continue
-			_, deposit, aum, _loan = before[-1]
+			_, deposit, aum = before
 			figures["deposit_balance"][days] = deposit
 			figures["aum"][days] = aum
 			figures["total_balance"][days] = deposit + aum
@@ -299,42 +311,72 @@ def _balances(customers, days_back: list[int], today) -> dict[str, dict[str, dic
 	return out
 
 
+UNIT, RECORD = "\x1f", "\x1e"  # ASCII unit and record separators
+
+
 def _holdings(customers) -> dict[str, list[signals.Holding]]:
-	out = defaultdict(list)
-	for customer, product, category, status, matures, amount in frappe.db.sql(
-		f"""select h.customer, h.product, p.category, h.status, h.maturity_date, h.amount
+	frappe.db.sql("set session group_concat_max_len = 67108864")
+	out = {}
+	for customer, packed in frappe.db.sql(
+		f"""select h.customer, group_concat(concat_ws('{UNIT}', h.product, coalesce(p.category, ''),
+			coalesce(h.maturity_date, ''), coalesce(h.amount, 0)) separator '{RECORD}')
 		from `tab{HOLDING}` h join `tabBank Product` p on p.name = h.product
-		where h.customer in {in_list(customers)} and h.status = 'Active'"""
+		where h.customer in {in_list(customers)} and h.status = 'Active'
+		group by h.customer"""
 	):
-		out[customer].append(
-			signals.Holding(
-				product, category, status, getdate(matures) if matures else None, float(amount or 0)
+		held = out[customer] = []
+		for record in packed.split(RECORD):
+			product, category, matures, amount = record.split(UNIT)
+			held.append(
+				signals.Holding(
+					product,
+					category,
+					"Active",
+					date.fromisoformat(matures) if matures else None,
+					float(amount),
+				)
 			)
-		)
 	return out
 
 
-def _events(rules, customers, now) -> dict[str, list[signals.Event]]:
-	types = sorted({t for r in rules if r.trigger == signals.EVENTS for t in r.event_types})
-	if not types:
-		return {}
-	since = now - timedelta(days=max(r.window_days for r in rules if r.trigger == signals.EVENTS))
-	out = defaultdict(list)
-	for name, customer, event_type, moment, amount in frappe.db.sql(
-		f"""select name, customer, event_type, event_time, amount from `tab{EVENT}`
-		where customer in {in_list_with_params(customers)} and event_type in {in_list_with_params(types)}
-			and event_time >= %s and event_time <= %s""",
-		(since, now),
-	):
-		out[customer].append(
-			signals.Event(name, event_type, moment, None if amount is None else float(amount))
-		)
-	return out
+def _events(rules, candidates, now) -> dict[str, list[signals.Event]]:
+	"""Per customer, the events each of its candidate event rules looks at: one query per group
+	of rules with the same window, for those rules' types and customers only."""
+	groups: dict[int, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+	for rule in rules:
+		if rule.trigger == signals.EVENTS and rule.event_types and candidates.get(rule.name):
+			types, customers = groups[rule.window_days]
+			types.update(rule.event_types)
+			customers.update(candidates[rule.name])
+	out = defaultdict(dict)
+	if groups:
+		# one packed string per customer: PyMySQL converts every value in Python, a split is C
+		frappe.db.sql("set session group_concat_max_len = 67108864")
+	for window, (types, customers) in groups.items():
+		for customer, packed in frappe.db.sql(
+			f"""select customer, group_concat(concat_ws('{UNIT}', name, event_type, cast(event_time as char),
+				coalesce(amount, '')) separator '{RECORD}')
+			from `tab{EVENT}`
+			where customer in {in_list_with_params(sorted(customers))}
+				and event_type in {in_list_with_params(sorted(types))}
+				and event_time >= %s and event_time <= %s
+			group by customer""",
+			(now - timedelta(days=window), now),
+		):
+			found = out[customer]
+			for record in packed.split(RECORD):
+				name, event_type, moment, amount = record.split(UNIT)
+				found[name] = signals.Event(
+					name, event_type, datetime.fromisoformat(moment), float(amount) if amount else None
+				)
+	return {customer: list(found.values()) for customer, found in out.items()}
 
 
 def _previous(customers) -> dict[tuple[str, str], signals.Previous]:
 	return {
-		(customer, rule): signals.Previous(last_raised=get_datetime(last), open=bool(is_open))
+		(customer, rule): signals.Previous(
+			last_raised=last if isinstance(last, datetime) else get_datetime(last), open=bool(is_open)
+		)
 		for customer, rule, last, is_open in frappe.db.sql(
 			f"""select customer, rule, max(raised_on), max(status = 'Open') from `tab{SIGNAL}`
 			where customer in {in_list(customers)} group by customer, rule"""
