@@ -249,10 +249,18 @@ def _evaluate(rules, customers: list[str], candidates, now) -> int:
 	candidates = wanted
 	listed = in_list(customers)
 	profiles = {
-		r[0]: r
-		for r in frappe.db.sql(
-			f"""select customer, name, customer_name, tier, lifecycle_stage, relationship_manager, branch
-			from `tabBank Customer Profile` where customer in {listed}"""
+		r[0]: tuple(v or None for v in r)
+		for r in _packed(
+			(
+				"customer",
+				"name",
+				"customer_name",
+				"tier",
+				"lifecycle_stage",
+				"relationship_manager",
+				"branch",
+			),
+			f"from `tabBank Customer Profile` where customer in {listed}",
 		)
 	}
 
@@ -398,14 +406,31 @@ def _events(rules, candidates, now) -> dict[str, list[signals.Event]]:
 
 def _previous(customers) -> dict[tuple[str, str], signals.Previous]:
 	return {
-		(customer, rule): signals.Previous(
-			last_raised=last if isinstance(last, datetime) else get_datetime(last), open=bool(is_open)
-		)
-		for customer, rule, last, is_open in frappe.db.sql(
-			f"""select customer, rule, max(raised_on), max(status = 'Open') from `tab{SIGNAL}`
-			where customer in {in_list(customers)} group by customer, rule"""
+		(customer, rule): signals.Previous(last_raised=datetime.fromisoformat(last), open=is_open == "1")
+		for customer, rule, last, is_open in _packed(
+			("customer", "rule", "cast(last as char)", "is_open"),
+			f"""from (select customer, rule, max(raised_on) as last, max(status = 'Open') as is_open
+				from `tab{SIGNAL}` where customer in {in_list(customers)} group by customer, rule) t""",
 		)
 	}
+
+
+def _packed(columns, rest: str, params=()) -> list[list[str]]:
+	"""``select columns rest`` as lists of strings ('' for null), read as one packed string (PyMySQL
+	converts every value of a row in Python; a split is C). Each record ends with UNIT, so a
+	string cut short by max_allowed_packet shows: then the rows are read as rows."""
+	values = ", ".join(f"coalesce({c}, '')" for c in columns)
+	frappe.db.sql("set session group_concat_max_len = 1073741824")
+	count, packed = frappe.db.sql(
+		f"select count(*), group_concat(concat_ws('{UNIT}', {values}, '') separator '{RECORD}') {rest}",
+		params,
+	)[0]
+	if not count:
+		return []
+	records = [r.split(UNIT) for r in packed.split(RECORD)]
+	if len(records) != count or any(len(r) != len(columns) + 1 for r in records):
+		return [[str(v) for v in row] for row in frappe.db.sql(f"select {values} {rest}", params)]
+	return [r[:-1] for r in records]
 
 
 def _write(raised, profiles, now) -> int:
