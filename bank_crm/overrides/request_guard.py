@@ -174,7 +174,17 @@ def readable(doctype: str, name) -> bool:
 	parent = CHILD_TABLES.get(doctype) and frappe.db.get_value(doctype, name, ["parenttype", "parent"])
 	if parent:
 		return readable(parent[0], parent[1])
-	return bool(frappe.has_permission(doctype, "read", doc=name))
+	return _listed(doctype, name)
+
+
+def _listed(doctype: str, name: str) -> bool:
+	"""Read access by the list's rules — role, row-level scope (the criterion ``has_permission``
+	applies too), user permissions, shares — in one query, without loading the whole document
+	(ERPNext's Customer with its child tables took 30 ms)."""
+	try:
+		return bool(frappe.get_list(doctype, filters={"name": name}, pluck="name", limit_page_length=1))
+	except frappe.PermissionError:
+		return False
 
 
 def require(doctype: str, name):

@@ -763,7 +763,7 @@ def breakdown(profile_name: str) -> dict:
 	policy_name = p.score_policy or active_policy()
 	if not policy_name:
 		return {"policy": None, "parts": []}
-	score_policy, _tiers = build_policy(frappe.get_doc(POLICY, policy_name))
+	score_policy, _tiers = build_policy(frappe.get_cached_doc(POLICY, policy_name))
 	filters = {"customer": p.customer}
 	if p.score_snapshot_date:
 		filters["as_of_date"] = p.score_snapshot_date
