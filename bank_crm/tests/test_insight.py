@@ -166,7 +166,8 @@ class TestInsight(FrappeTestCase):
 		again = self.post(EVENTS_URL, {"rows": rows[:2], "source": "test-core"}).json["message"]
 		self.assertEqual((again["inserted"], again["duplicate"], again["rejected"]), (0, 2, 0))
 		conflict = self.post(
-			EVENTS_URL, {"rows": [self.fx("1", channel="Branch")], "source": "test-core"}
+			# the first row as sent, with another channel: a second call to fx() could cross a second
+			EVENTS_URL, {"rows": [{**rows[0], "channel": "Branch"}], "source": "test-core"}
 		).json["message"]
 		self.assertEqual((conflict["inserted"], conflict["rejected"]), (0, 1))
 		self.assertEqual(conflict["errors"][0]["field"], "channel")
