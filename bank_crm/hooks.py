@@ -74,6 +74,7 @@ permission_query_conditions = {
 	"Bank Outbound Message": "bank_crm.permissions.linked_query_conditions",
 	"Bank Service Request": "bank_crm.permissions.linked_query_conditions",
 	"Bank Complaint": "bank_crm.permissions.linked_query_conditions",
+	"Bank Data Subject Request": "bank_crm.permissions.linked_query_conditions",
 	"Bank Escalation Log": "bank_crm.permissions.linked_query_conditions",
 	"Bank Activity Event": "bank_crm.permissions.linked_query_conditions",
 	"Bank Product Holding": "bank_crm.permissions.linked_query_conditions",
@@ -116,6 +117,7 @@ has_permission = {
 	"Bank Outbound Message": "bank_crm.permissions.linked_has_permission",
 	"Bank Service Request": "bank_crm.permissions.linked_has_permission",
 	"Bank Complaint": "bank_crm.permissions.linked_has_permission",
+	"Bank Data Subject Request": "bank_crm.permissions.linked_has_permission",
 	"Bank Escalation Log": "bank_crm.permissions.linked_has_permission",
 	"Bank Activity Event": "bank_crm.permissions.linked_has_permission",
 	"Bank Product Holding": "bank_crm.permissions.linked_has_permission",
@@ -131,7 +133,13 @@ doc_events = {
 		"validate": "bank_crm.overrides.customer.validate",
 	},
 	"File": {"validate": "bank_crm.overrides.files.validate"},
+	"Opportunity": {"validate": "bank_crm.overrides.opportunity.validate"},
 }
+
+# Frappe's personal-data download and deletion for a user (a member of staff) as data subject
+user_data_fields = [
+	{"doctype": "Bank Branch Member", "filter_by": "user", "redact_fields": ["full_name"], "partial": 1},
+]
 
 # Frappe's generic reads that skip row-level access, through ones that apply it
 # (bank_crm.overrides.read_paths); global search indexes Customer without it: filter the results.
@@ -168,6 +176,7 @@ scheduler_events = {
 		"bank_crm.services.segmentation.nightly",
 		"bank_crm.services.planning.daily",
 		"bank_crm.services.activity.purge_events",
+		"bank_crm.services.rights.daily",
 	],
 	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
 	"cron": {

@@ -82,7 +82,17 @@ CUSTOM_FIELDS = {
 			"read_only": 1,
 			"no_copy": 1,
 		},
-	]
+	],
+	"Opportunity": [
+		{
+			"fieldname": "bank_product",
+			"fieldtype": "Link",
+			"label": "Bank Product",
+			"options": "Bank Product",
+			"insert_after": "opportunity_type",
+			"description": "Refused when the product is above the customer's risk tolerance or the risk assessment has expired",
+		}
+	],
 }
 
 _R, _W, _C, _D = "read", "write", "create", "delete"
@@ -133,7 +143,14 @@ def setup():
 	engagement_setup()
 	insight_setup()
 	outreach_setup()
+	rights_setup()
 	desk_setup()
+
+
+def rights_setup():
+	from bank_crm.bank_customer.setup import setup
+
+	setup()
 
 
 def desk_setup():
@@ -368,6 +385,9 @@ def before_uninstall():
 
 	flush_search_queue()
 	clear_demo_data()
+	from bank_crm.bank_customer.setup import remove as remove_rights_workflow
+
+	remove_rights_workflow()  # first: the states it shares with the others go with the last user
 	remove_workflows()
 	remove_service_workflow()
 	from bank_crm.bank_outreach.setup import remove as remove_outreach_workflow

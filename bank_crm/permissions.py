@@ -106,6 +106,7 @@ LINKED = {
 	"Bank Escalation Log": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
 	"Bank Activity Event": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
 	"Bank Product Holding": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
+	"Bank Data Subject Request": ("customer", "Customer", "bank_relationship_manager", "bank_branch"),
 }
 
 

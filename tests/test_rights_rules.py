@@ -63,3 +63,92 @@ def test_the_job_never_picks_a_customer_twice_or_one_in_force():
 	old = today - timedelta(days=365 * 7)
 	rows = [("DONE", old, True), ("IN-FORCE", None, False), ("DUE", old, False)]
 	assert rights.due_for_anonymisation(rows, today) == ["DUE"]
+
+
+# -- explanation -------------------------------------------------------------------------------
+TIERS = [
+	rights.TierLine("VIP", 80, min_aum=1_000_000),
+	rights.TierLine("High-end", 50),
+	rights.TierLine("Mass", 0),
+]
+FACTORS = [
+	rights.Factor("AUM", 800_000.0, 40, 28.5),
+	rights.Factor("Deposit balance", 300_000.0, 20, 9.0),
+	rights.Factor("Risk adjustment", None, None, -2.0, kind="risk"),
+]
+
+
+def test_the_explanation_names_each_factor_biggest_first_and_the_tier_rule():
+	text = rights.explanation(61.5, "Default v3", "2026-11-30", FACTORS, "High-end", TIERS)
+	templates = [t for t, _ in text]
+	assert text[0][1] == ("61.5", "Default v3", "2026-11-30")
+	assert text[1][1][0] == "AUM" and text[2][1][0] == "Deposit balance"
+	assert any("risk adjustment" in t for t in templates)
+	rule = next(args for t, args in text if t.startswith("The tier {0} needs"))
+	assert rule == ("High-end", "50")
+	nxt = next(args for t, args in text if t.startswith("The next tier"))
+	assert nxt == ("VIP", "80", "18.5")
+	for template, args in text:  # every sentence fills all its placeholders
+		template.format(*args)
+
+
+def test_the_explanation_says_when_the_tier_is_kept_by_the_margin_or_an_override():
+	kept = rights.explanation(47, "P", "2026-11-30", FACTORS, "High-end", TIERS)
+	assert any("downgrade margin" in t for t, _ in kept)
+	override = rights.explanation(20, "P", "2026-11-30", FACTORS, "VIP", TIERS, override="VIP")
+	assert "manual override" in override[-1][0]
+	assert rights.explanation(None, None, None, [], None)[0][0].startswith("No value score")
+
+
+# -- anonymisation plan ---------------------------------------------------------------------------
+def _doctypes():
+	import json
+	from pathlib import Path
+
+	root = Path(__file__).resolve().parent.parent / "bank_crm"
+	for path in root.glob("*/doctype/*/*.json"):
+		doc = json.loads(path.read_text())
+		if doc.get("doctype") == "DocType":
+			yield doc
+
+
+def test_every_doctype_naming_a_customer_is_in_the_anonymisation_plan():
+	docs = {d["name"]: d for d in _doctypes()}
+	missing = []
+	for name, doc in docs.items():
+		links = [
+			f
+			for f in doc["fields"]
+			if f["fieldtype"] == "Link" and f.get("options") in ("Customer", "Bank Customer Profile")
+		]
+		if links and not doc.get("istable") and name not in rights.PLAN:
+			missing.append(name)
+		if name in rights.PLAN:
+			for child in (f["options"] for f in doc["fields"] if f["fieldtype"] == "Table"):
+				fields = {f["fieldname"]: f["fieldtype"] for f in docs[child]["fields"]}
+				personal = [
+					n for n, t in fields.items() if t in ("Small Text", "Text", "Text Editor", "Attach")
+				]
+				if personal and child not in rights.PLAN:
+					missing.append(child)
+	assert not missing, f"add to rights.PLAN (with the personal fields, or {{}}): {missing}"
+
+
+def test_the_plan_names_only_fields_that_exist():
+	docs = {d["name"]: d for d in _doctypes()}
+	for doctype, fields in rights.PLAN.items():
+		if doctype not in docs:
+			assert doctype == "Customer"  # ERPNext's
+			continue
+		names = {f["fieldname"] for f in docs[doctype]["fields"]}
+		assert set(fields) <= names, (doctype, set(fields) - names)
+
+
+@given(st.text(min_size=3, max_size=40).filter(lambda s: not s.startswith("ANON-")))
+def test_a_pseudonym_is_stable_and_never_the_name(customer):
+	alias = rights.pseudonym(customer)
+	assert alias == rights.pseudonym(customer) and alias.startswith("ANON-")
+	assert customer not in alias
+	assert rights.pseudonym(alias) == alias  # a renamed customer keeps its pseudonym
+	assert rights.replacement(rights.TEXT, customer) == rights.ANONYMISED
+	assert rights.replacement(rights.CLEAR, customer) is None

@@ -103,6 +103,7 @@ def create_opportunity(signal: str) -> dict:
 			"company": company,
 			"status": "Open",
 			"opportunity_owner": doc.relationship_manager,
+			"bank_product": doc.suggested_product,  # checked again for suitability on insert
 		}
 	)
 	opportunity.flags.ignore_permissions = True  # the RM may write the signal; the form is theirs to follow

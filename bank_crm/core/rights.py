@@ -13,6 +13,7 @@ Reasons are English templates with arguments, translated where they are shown.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -103,3 +104,226 @@ def due_for_anonymisation(
 		for name, ended_on, done in customers
 		if not done and ended_on is not None and today > add_years(ended_on, years)
 	]
+
+
+# -- explanation of automated decisions (PIPL art. 24): why this score, why this tier ----------
+@dataclass(frozen=True)
+class Factor:
+	label: str
+	value: float | None
+	weight: float | None
+	contribution: float
+	kind: str = "metric"  # "metric", "qualitative" or "risk"
+
+
+@dataclass(frozen=True)
+class TierLine:
+	tier: str
+	min_score: float
+	min_aum: float | None = None
+	min_deposit: float | None = None
+
+
+Sentence = tuple[str, tuple]
+
+
+def explanation(
+	score: float | None,
+	policy: str | None,
+	snapshot_date: str | None,
+	factors: Iterable[Factor],
+	tier: str | None,
+	tiers: Iterable[TierLine] = (),
+	override: str | None = None,
+) -> list[Sentence]:
+	"""Plain sentences (template, args) saying how the score was reached and why the tier."""
+	if policy is None or score is None:
+		return [("No value score has been calculated for this customer yet.", ())]
+	out: list[Sentence] = [
+		(
+			"The value score is {0} out of 100, calculated under the scoring policy {1} from the figures of {2}.",
+			(f"{score:g}", policy, snapshot_date or "-"),
+		)
+	]
+	for f in sorted(factors, key=lambda f: -abs(f.contribution)):
+		if f.kind == "risk":
+			if f.contribution:
+				out.append(
+					("The risk adjustment changed the score by {0} points.", (f"{f.contribution:+g}",))
+				)
+			continue
+		out.append(
+			(
+				"{0}: {1}, weighted {2}%, contributed {3} points.",
+				(
+					f.label,
+					"-" if f.value is None else f"{f.value:,.2f}",
+					f"{f.weight or 0:g}",
+					f"{f.contribution:g}",
+				),
+			)
+		)
+	lines = sorted(tiers, key=lambda t: -t.min_score)
+	if override:
+		out.append(("The tier {0} was set by an approved manual override, not by the score.", (override,)))
+		return out
+	for i, line in enumerate(lines):
+		if line.tier != tier:
+			continue
+		out.append((_tier_sentence(line), _tier_args(line)))
+		if score < line.min_score:
+			out.append(
+				(
+					"The score is below that minimum but within the downgrade margin: the tier is kept until the score stays below it for the number of runs the policy sets.",
+					(),
+				)
+			)
+		if i > 0:
+			better = lines[i - 1]
+			gap = max(0.0, better.min_score - score)
+			out.append(
+				(
+					"The next tier, {0}, needs a score of at least {1} ({2} points more) and any floors it sets.",
+					(better.tier, f"{better.min_score:g}", f"{gap:g}"),
+				)
+			)
+		break
+	return out
+
+
+def _tier_sentence(line: TierLine) -> str:
+	if line.min_aum and line.min_deposit:
+		return "The tier {0} needs a score of at least {1}, assets under management of at least {2} and deposits of at least {3}."
+	if line.min_aum:
+		return "The tier {0} needs a score of at least {1} and assets under management of at least {2}."
+	if line.min_deposit:
+		return "The tier {0} needs a score of at least {1} and deposits of at least {2}."
+	return "The tier {0} needs a score of at least {1}."
+
+
+def _tier_args(line: TierLine) -> tuple:
+	args = [line.tier, f"{line.min_score:g}"]
+	args += [f"{v:,.0f}" for v in (line.min_aum, line.min_deposit) if v]
+	return tuple(args)
+
+
+# -- anonymisation: what is replaced, per doctype ---------------------------------------------
+NAME = "name"  # the customer's pseudonym
+TEXT = "text"  # free text: replaced by ANONYMISED
+CLEAR = "clear"  # identifiers, contact details, dates of birth, attachments: emptied
+ANONYMISED = "[anonymised]"
+
+# Every doctype of the app that names a customer (a Link to Customer or to the profile), with
+# the fields that hold personal information; child tables under their parent. Codes, amounts,
+# dates of business events, categories and statuses stay: they are the aggregates the bank
+# keeps (tier history counts, complaint statistics). ``tests/test_rights_rules.py`` fails when
+# a doctype linking a customer is missing here.
+PLAN: dict[str, dict[str, str]] = {
+	"Customer": {
+		"customer_name": NAME,
+		"mobile_no": CLEAR,
+		"email_id": CLEAR,
+		"tax_id": CLEAR,
+		"customer_details": TEXT,
+		"customer_primary_contact": CLEAR,
+		"customer_primary_address": CLEAR,
+		"primary_address": CLEAR,
+		"image": CLEAR,
+		"website": CLEAR,
+	},
+	"Bank Customer Profile": {
+		"customer_name": NAME,
+		"legal_name": NAME,
+		"id_number": CLEAR,
+		"id_number_masked": CLEAR,
+		"id_number_hash": CLEAR,
+		"date_of_birth": CLEAR,
+		"occupation": CLEAR,
+		"employer": CLEAR,
+		"unified_social_credit_code": CLEAR,
+		"legal_representative": CLEAR,
+		"mobile_no": CLEAR,
+		"email_id": CLEAR,
+		"wechat_id": CLEAR,
+		"app_user_id": CLEAR,
+		"verification_outstanding": TEXT,
+		"do_not_contact_reason": TEXT,
+		"lifecycle_override_reason": TEXT,
+	},
+	"Bank Shareholder": {"shareholder_name": TEXT},
+	"Bank Financing Need": {"notes": TEXT},
+	"Bank Verification Check": {"remarks": TEXT, "evidence": CLEAR},
+	"Bank Consent Record": {"withdrawal_evidence": TEXT, "evidence": CLEAR, "evidence_reference": TEXT},
+	"Bank Plan Override": {"reason": TEXT},
+	"Bank Care Event": {"customer_name": NAME, "note": TEXT},
+	"Bank Interaction": {
+		"customer_name": NAME,
+		"subject": TEXT,
+		"objective": TEXT,
+		"outcome_notes": TEXT,
+		"customer_feedback": TEXT,
+		"next_steps": TEXT,
+		"message": TEXT,
+	},
+	"Bank Interaction Follow-up": {"task": TEXT},
+	"Bank Outbound Message": {
+		"customer_name": NAME,
+		"recipient": CLEAR,
+		"subject": TEXT,
+		"message": TEXT,
+		"last_error": TEXT,
+	},
+	"Bank Visit Plan": {"customer_name": NAME, "subject": TEXT},
+	"Bank Activity Event": {"attributes": CLEAR},
+	"Bank Need Signal": {"customer_name": NAME, "summary": TEXT, "dismiss_reason": TEXT},
+	"Bank Product Holding": {},
+	"Bank Broadcast Recipient": {"customer_name": NAME},
+	"Bank Financial Snapshot": {"customer_name": NAME},
+	"Bank Lifecycle History": {"customer_name": NAME},
+	"Bank Tier History": {"customer_name": NAME},
+	"Bank Tier Override": {"customer_name": NAME, "reason": TEXT},
+	"Bank Complaint": {
+		"customer_name": NAME,
+		"subject": TEXT,
+		"description": TEXT,
+		"extension_reason": TEXT,
+		"resolution_proposal": TEXT,
+		"rejection_reason": TEXT,
+	},
+	"Bank Escalation Log": {},
+	"Bank Service Request": {
+		"customer_name": NAME,
+		"subject": TEXT,
+		"description": TEXT,
+		"attachment": CLEAR,
+		"resolution": TEXT,
+		"satisfaction_comment": TEXT,
+	},
+	"Bank Request Update": {"message": TEXT},
+	"Bank Request Task": {"description": TEXT},
+	"Bank Rectification Action": {},  # the bank's own corrective action
+	"Bank Data Subject Request": {
+		"customer_name": NAME,
+		"details": TEXT,
+		"identity_note": TEXT,
+		"answer": TEXT,
+		"export_json": CLEAR,
+		"export_pdf": CLEAR,
+	},
+}
+
+
+def pseudonym(customer: str) -> str:
+	"""The stable name an anonymised customer goes by (no way back to the person); a name that
+	is already a pseudonym stays as it is."""
+	if customer.startswith("ANON-"):
+		return customer
+	return "ANON-" + hashlib.sha256(customer.encode()).hexdigest()[:10].upper()
+
+
+def replacement(kind: str, customer: str):
+	if kind == NAME:
+		return pseudonym(customer)
+	if kind == TEXT:
+		return ANONYMISED
+	return None

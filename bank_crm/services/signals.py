@@ -24,7 +24,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, get_datetime, getdate, now_datetime
 
-from bank_crm.core import signals
+from bank_crm.core import signals, suitability
 from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows
 from bank_crm.services.people import languages
 
@@ -441,9 +441,15 @@ def _write(raised, profiles, now) -> int:
 	if settings.signal_expiry_days:
 		expires = (now + timedelta(days=int(settings.signal_expiry_days))).date()
 	rule_names = sorted({rule.name for _, rule, _ in raised})
-	actions = dict(
-		frappe.db.sql(f"select name, suggested_action from `tab{RULE}` where name in {in_list(rule_names)}")
-	)
+	actions, products = {}, {}
+	for name, action, product, product_risk in frappe.db.sql(
+		f"""select r.name, r.suggested_action, r.suggested_product, p.risk_level from `tab{RULE}` r
+		left join `tabBank Product` p on p.name = r.suggested_product where r.name in {in_list(rule_names)}"""
+	):
+		actions[name] = action
+		if product:
+			products[name] = (product, product_risk)
+	unsuitable = _unsuitable(raised, products, now)
 	rows, todos = [], []
 	for customer, rule, evidence in raised:
 		profile = profiles.get(customer)
@@ -467,6 +473,7 @@ def _write(raised, profiles, now) -> int:
 				"branch": profile[6] if profile else None,
 				"summary": summary,
 				"suggested_action": action,
+				**_suggestion(customer, rule.name, products, unsuitable, lang),
 				"measured_value": evidence.value,
 				"threshold": evidence.threshold,
 				"window_from": evidence.window_from,
@@ -504,6 +511,44 @@ def _write(raised, profiles, now) -> int:
 			(SIGNAL,),
 		)
 	return inserted
+
+
+def _unsuitable(raised, products, now) -> dict[tuple[str, str], tuple[str, tuple]]:
+	"""(customer, rule) → why the rule's suggested product may not be suggested to the customer
+	(``core.suitability``), for the raised signals whose rule suggests a product."""
+	wanted = sorted({c for c, rule, _e in raised if rule.name in products})
+	if not wanted:
+		return {}
+	assessments = {
+		c: (tolerance, expires)
+		for c, tolerance, expires in frappe.db.sql(
+			f"""select customer, risk_tolerance, risk_assessment_expires_on from `tabBank Customer Profile`
+			where customer in {in_list(wanted)}"""
+		)
+	}
+	out = {}
+	for customer, rule, _e in raised:
+		if rule.name not in products:
+			continue
+		product, risk = products[rule.name]
+		tolerance, expires = assessments.get(customer, (None, None))
+		reason = suitability.refusal(product, risk, tolerance, expires, now.date())
+		if reason:
+			out[(customer, rule.name)] = reason
+	return out
+
+
+def _suggestion(customer, rule, products, unsuitable, lang) -> dict:
+	out = {"suggested_product": None, "suitability_note": None}  # every row has the same columns
+	if rule not in products:
+		return out
+	reason = unsuitable.get((customer, rule))
+	if reason is None:
+		out["suggested_product"] = products[rule][0]
+		return out
+	template, args = reason
+	out["suitability_note"] = _("Not suggested: {0}", lang=lang).format(_(template, lang=lang).format(*args))
+	return out
 
 
 MEASURE_TEXT = {

@@ -167,7 +167,8 @@ class TestInsight(FrappeTestCase):
 		self.assertEqual((again["inserted"], again["duplicate"], again["rejected"]), (0, 2, 0))
 		conflict = self.post(
 			# the first row as sent, with another channel: a second call to fx() could cross a second
-			EVENTS_URL, {"rows": [{**rows[0], "channel": "Branch"}], "source": "test-core"}
+			EVENTS_URL,
+			{"rows": [{**rows[0], "channel": "Branch"}], "source": "test-core"},
 		).json["message"]
 		self.assertEqual((conflict["inserted"], conflict["rejected"]), (0, 1))
 		self.assertEqual(conflict["errors"][0]["field"], "channel")

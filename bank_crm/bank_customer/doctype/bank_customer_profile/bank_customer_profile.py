@@ -4,7 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate, now_datetime
+from frappe.utils import getdate, now_datetime, today
 
 from bank_crm.core import cadence, consent, identity, profile, routing, verification
 from bank_crm.core.access import RELATIONSHIP_MANAGER
@@ -162,6 +162,30 @@ class BankCustomerProfile(Document):
 			)
 
 	def validate_risk_tolerance(self):
+		from bank_crm.core.suitability import tolerance_from_score
+
+		# a new questionnaire (an Int field reads 0 when empty: only a changed score counts)
+		before = self.get_doc_before_save()
+		previous = before.risk_questionnaire_score if before else 0
+		if (self.risk_questionnaire_score or 0) != (previous or 0):
+			derived = tolerance_from_score(self.risk_questionnaire_score)
+			typed = (
+				self.risk_tolerance if not before or before.risk_tolerance != self.risk_tolerance else None
+			)
+			if typed and typed != derived:  # a level typed with the score that contradicts it
+				raise CoreValidationError(
+					"risk_tolerance",
+					"is {0}, but a questionnaire score of {1} gives {2}",
+					self.risk_tolerance,
+					self.risk_questionnaire_score,
+					derived,
+				)
+			self.risk_tolerance = derived
+			self.risk_assessed_by = frappe.session.user
+			if not self.risk_assessment_date or (
+				before and str(before.risk_assessment_date) == str(self.risk_assessment_date)
+			):
+				self.risk_assessment_date = today()
 		assessment = profile.assess_risk_tolerance(
 			self.risk_tolerance or None,
 			getdate(self.risk_assessment_date) if self.risk_assessment_date else None,
