@@ -115,6 +115,8 @@ ERPNEXT_PERMISSIONS = {
 		CRM_ADMINISTRATOR: (_R, _W, _REPORT, _EXPORT, _PRINT),
 		COMPLIANCE_AUDITOR: (_R, _REPORT, _EXPORT, _PRINT),
 	},
+	# the Sensitive Data Access report reads Frappe's Access Log
+	"Access Log": {COMPLIANCE_AUDITOR: (_R, _REPORT, _EXPORT)},
 	"Customer Group": {role: (_R,) for role in BANK_ROLES},
 	"Territory": {role: (_R,) for role in BANK_ROLES},
 	"Industry Type": {role: (_R,) for role in BANK_ROLES},
@@ -486,6 +488,7 @@ def remove_our_traces():
 	remove_traces(doctypes)
 	frappe.db.delete("Singles", {"doctype": ("in", doctypes)})
 	frappe.db.delete("__Auth", {"doctype": ("in", doctypes)})
+	frappe.db.delete("DefaultValue", {"parent": "__default", "defkey": ("like", "bank\\_crm\\_%")})
 	jobs = frappe.get_all("Scheduled Job Type", filters={"method": ("like", "bank_crm.%")}, pluck="name")
 	if jobs:
 		frappe.db.delete("Scheduled Job Log", {"scheduled_job_type": ("in", jobs)})

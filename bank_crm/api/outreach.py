@@ -90,6 +90,9 @@ def withdraw_marketing(customer: str, evidence: str, broadcast: str | None = Non
 		(now, evidence[:140], profile),
 	)
 	withdrawn = frappe.db._cursor.rowcount
+	from bank_crm.services.rights import stop_marketing
+
+	stop_marketing([customer], evidence)
 	if broadcast:
 		frappe.db.sql(
 			"update `tabBank Broadcast Recipient` set opted_out = 1 where broadcast = %s and customer = %s",

@@ -1,5 +1,7 @@
 """Whitelisted methods on customer profiles. Every one checks the caller's permissions."""
 
+import json
+
 import frappe
 from frappe import _
 from frappe.core.doctype.access_log.access_log import make_access_log
@@ -14,9 +16,9 @@ PROFILE = "Bank Customer Profile"
 
 @frappe.whitelist(methods=["POST"])
 @limits.per_user("reveal_limit_per_hour", 3600)
-def reveal_id_number(profile: str) -> str:
-	"""The full ID number, for a role allowed to see it; the read goes to the Access Log, and
-	an unusual number of reveals in a day alerts the Compliance Auditors."""
+def reveal_id_number(profile: str, reason: str | None = None) -> str:
+	"""The full ID number, for a role allowed to see it; the read goes to the Access Log with
+	its reason, and an unusual number of reveals in a day alerts the Compliance Auditors."""
 	doc = frappe.get_doc(PROFILE, profile)
 	doc.check_permission("read")
 	if not can_view_full_id():
@@ -27,7 +29,13 @@ def reveal_id_number(profile: str) -> str:
 	number = doc.get_password("id_number", raise_exception=False)
 	if not number:
 		frappe.throw(_("This profile has no ID number."))
-	make_access_log(doctype=PROFILE, document=doc.name, method=limits.REVEAL_METHOD)
+	reason = (reason or "").strip()[:200]
+	make_access_log(
+		doctype=PROFILE,
+		document=doc.name,
+		method=limits.REVEAL_METHOD,
+		filters=json.dumps({"reason": reason}, ensure_ascii=False) if reason else None,
+	)
 	doc.add_comment("Info", _("Viewed the full ID number"))
 	limits.note_reveal(frappe.session.user)
 	return number

@@ -77,6 +77,7 @@ DEFAULT_CARE_RULES = (
 		"尊敬的{customer_name}，祝您生日快乐！感谢您一直以来对我行的信任与支持。",
 	),
 	(care.BIRTHDAY, 7, care.RM_TASK, "VIP", ""),
+	(care.RISK_REASSESSMENT, 30, care.RM_TASK, None, ""),
 	(care.ANNIVERSARY, 7, care.GREETING, None, "尊敬的{customer_name}，感谢您与我行相伴{years}年！"),
 	(care.MATURITY, 30, care.RM_TASK, None, ""),
 )
@@ -119,6 +120,18 @@ def make_default_service_plans():
 def set_engagement_defaults():
 	settings = frappe.get_single("Bank Engagement Settings")
 	if settings.care_rules:
+		if not any(
+			r.event_type == care.RISK_REASSESSMENT for r in settings.care_rules
+		) and not frappe.db.get_default(
+			"bank_crm_reassessment_rule_added"
+		):  # sites installed before the rule: added once, the administrator may remove it
+			settings.append(
+				"care_rules",
+				{"event_type": care.RISK_REASSESSMENT, "enabled": 1, "lead_days": 30, "action": care.RM_TASK},
+			)
+			settings.flags.ignore_permissions = True
+			settings.save()
+			frappe.db.set_default("bank_crm_reassessment_rule_added", "1")
 		return
 	settings.reminder_days = settings.reminder_days or 7
 	settings.planning_batch_size = settings.planning_batch_size or 20000

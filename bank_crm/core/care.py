@@ -17,7 +17,8 @@ from bank_crm.core.dates import add_years
 BIRTHDAY = "Birthday"
 ANNIVERSARY = "Relationship Anniversary"
 MATURITY = "Product Maturity"
-EVENT_TYPES = (BIRTHDAY, ANNIVERSARY, MATURITY)
+RISK_REASSESSMENT = "Risk Reassessment"  # the suitability assessment expires (适当性)
+EVENT_TYPES = (BIRTHDAY, ANNIVERSARY, MATURITY, RISK_REASSESSMENT)
 
 GREETING = "Greeting"
 RM_TASK = "RM Task"
@@ -78,6 +79,15 @@ def maturity_events(
 		for product, d in maturities
 		if d and in_window(d, today, lead_days)
 	]
+
+
+def reassessment_event(
+	customer: str, expires_on: date | None, today: date, lead_days: int
+) -> CareEvent | None:
+	"""The risk assessment expires within the lead window: time for the RM to reassess."""
+	if not expires_on or not in_window(expires_on, today, lead_days):
+		return None
+	return CareEvent(RISK_REASSESSMENT, customer, expires_on)
 
 
 def due_events(

@@ -300,7 +300,18 @@ def export_report_view():
 def export_report():
 	"""``frappe.desk.query_report.export_query`` (a report's Export)."""
 	report = frappe.form_dict.get("report_name")
-	_count_export(report and frappe.get_cached_value("Report", report, "ref_doctype"))
+	ref_doctype = report and frappe.get_cached_value("Report", report, "ref_doctype")
+	_count_export(ref_doctype)
+	from frappe.core.doctype.access_log.access_log import make_access_log
+
+	# Frappe records Report View, Data Export and print exports in the Access Log; not this one
+	make_access_log(
+		doctype=ref_doctype,
+		report_name=report,
+		file_type=frappe.form_dict.get("file_format_type"),
+		filters=frappe.form_dict.get("filters"),
+		method="Report Export",
+	)
 	return frappe.desk.query_report.export_query()
 
 

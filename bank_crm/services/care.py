@@ -58,6 +58,17 @@ def _candidates(rule, today: date):
 				event = care.anniversary_event(head[1], origin, today, lead)
 			if event:
 				yield head, event
+	elif rule.event_type == care.RISK_REASSESSMENT:
+		rows = frappe.db.sql(
+			f"""select {_PROFILE_COLUMNS}, p.risk_assessment_expires_on from `tabBank Customer Profile` p
+			where p.profile_type = 'Individual' and ifnull(p.risk_tolerance, '') != ''
+				and p.risk_assessment_expires_on between %(today)s and %(until)s {tier}""",
+			params,
+		)
+		for *head, expires_on in rows:
+			event = care.reassessment_event(head[1], expires_on, today, lead)
+			if event:
+				yield head, event
 	else:
 		# maturities typed on the profile, and those of the holdings the core systems send
 		rows = frappe.db.sql(
@@ -201,6 +212,10 @@ def _act(ev, greetings, tier):
 			text = _("{0}: {1} matures on {2} — discuss reinvestment").format(
 				ev.customer_name, ev.detail, ev.event_date
 			)
+		elif ev.event_type == care.RISK_REASSESSMENT:
+			text = _(
+				"{0}: the risk assessment expires on {1} — reassess; until then nothing above R1 may be recommended"
+			).format(ev.customer_name, ev.event_date)
 		else:
 			text = _("{0}: {1} on {2}").format(ev.customer_name, _(ev.event_type), ev.event_date)
 		todo = frappe.get_doc(

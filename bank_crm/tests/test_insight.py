@@ -241,6 +241,55 @@ class TestInsight(FrappeTestCase):
 		self.detect()
 		self.assertEqual(len(self.open_signals()), 1, "no second open signal for the same customer and rule")
 
+	def test_a_rules_product_is_suggested_only_within_the_customers_risk_level(self):
+		"""Suitability: the FX rule suggests an R4 product; the RM's customer has no assessment
+		(nothing above R1), the other RM's customer is C5 — only the second gets the product."""
+		if not frappe.db.exists("Bank Product", "T-FX-R4"):
+			frappe.get_doc(
+				{
+					"doctype": "Bank Product",
+					"product_code": "T-FX-R4",
+					"product_name": "T-FX-R4",
+					"category": "FX",
+					"risk_level": "R4",
+				}
+			).insert(ignore_permissions=True)
+		frappe.db.set_value("Bank Need Rule", FX_RULE, "suggested_product", "T-FX-R4")
+		frappe.db.set_value(
+			"Bank Customer Profile",
+			self.profiles[1],
+			{
+				"risk_tolerance": "C5",
+				"risk_assessment_date": getdate(),
+				"risk_assessment_expires_on": add_days(getdate(), 365),
+			},
+		)
+		frappe.db.commit()
+		try:
+			rows = [self.fx(f"s{i}", days_ago=i + 1) for i in range(3)]
+			rows += [self.fx(f"t{i}", customer=self.theirs, days_ago=i + 1) for i in range(3)]
+			self.post(EVENTS_URL, {"rows": rows, "source": "t"})
+			self.detect()
+			mine = frappe.get_all(
+				SIGNAL, {"customer": self.mine, "rule": FX_RULE}, ["suggested_product", "suitability_note"]
+			)
+			theirs = frappe.get_all(
+				SIGNAL, {"customer": self.theirs, "rule": FX_RULE}, ["suggested_product", "suitability_note"]
+			)
+			self.assertEqual(len(mine), 1)
+			self.assertIsNone(mine[0].suggested_product)
+			self.assertIn("T-FX-R4", mine[0].suitability_note)
+			self.assertIn("风险评估", mine[0].suitability_note)  # the RM reads Chinese
+			self.assertEqual((theirs[0].suggested_product, theirs[0].suitability_note), ("T-FX-R4", None))
+		finally:
+			frappe.db.set_value("Bank Need Rule", FX_RULE, "suggested_product", None)
+			frappe.db.set_value(
+				"Bank Customer Profile",
+				self.profiles[1],
+				{"risk_tolerance": None, "risk_assessment_date": None, "risk_assessment_expires_on": None},
+			)
+			frappe.db.commit()
+
 	def test_holding_an_fx_product_means_no_cross_border_need(self):
 		holding = {
 			"customer": self.mine,

@@ -413,3 +413,91 @@ class TestRights(FrappeTestCase):
 			make_profile(individual(customer, self.rm, risk_questionnaire_score=90, risk_tolerance="C2"))
 		self.assertIn("C5", str(refused.exception))
 		frappe.db.rollback()
+
+
+class TestAudit(FrappeTestCase):
+	"""The Sensitive Data Access report, the reason of a full-ID view, and reassessment tasks."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		frappe.set_user("Administrator")
+		cls.auditor = make_user("aud-auditor", ["Compliance Auditor"])
+		cls.rm = make_user("aud-rm", ["Relationship Manager"])
+		cls.other_rm = make_user("aud-rm-2", ["Relationship Manager"])
+		make_branch(
+			"T-AUD", members=[(cls.rm, "Relationship Manager"), (cls.other_rm, "Relationship Manager")]
+		)
+		cls.tokens = {u: api_token(u) for u in (cls.auditor, cls.rm, cls.other_rm)}
+		tag = frappe.generate_hash(length=6)
+		cls.customer = make_customer(f"审计测试 {tag}", rm=cls.rm)
+		expires_in_ten_days = add_days(add_years(today(), -1), 10)
+		cls.profile = make_profile(
+			individual(cls.customer, cls.rm, risk_tolerance="C3", risk_assessment_date=expires_in_ten_days)
+		).name
+		cls.saved = frappe.db.get_single_value("Bank CRM Settings", "reveal_alert_per_day")
+		frappe.db.set_single_value("Bank CRM Settings", "reveal_alert_per_day", 1)
+		frappe.db.commit()
+		clear_scope_cache()
+
+	@classmethod
+	def tearDownClass(cls):
+		frappe.set_user("Administrator")
+		from bank_crm.services.traces import remove_traces
+
+		events = frappe.get_all("Bank Care Event", {"customer": cls.customer}, pluck="name")
+		remove_traces(["Bank Care Event"], events)
+		frappe.db.delete("Bank Care Event", {"name": ("in", events)})
+		frappe.db.delete("Access Log", {"reference_document": cls.profile})
+		remove_traces([PROFILE], [cls.profile])
+		frappe.db.delete("__Auth", {"doctype": PROFILE, "name": cls.profile})
+		frappe.db.delete(PROFILE, cls.profile)
+		remove_traces(["Customer"], [cls.customer])
+		frappe.db.delete("Customer", cls.customer)
+		frappe.db.set_single_value("Bank CRM Settings", "reveal_alert_per_day", cls.saved)
+		frappe.db.commit()
+		super().tearDownClass()
+
+	def run_report(self, as_user, name, **filters):
+		response = Api(self.tokens[as_user]).post(
+			"/api/method/frappe.desk.query_report.run", {"report_name": name, "filters": filters}
+		)
+		frappe.db.rollback()
+		return response
+
+	def test_the_auditor_sees_who_viewed_full_ids_why_and_unusual_volume(self):
+		from bank_crm.api.profile import reveal_id_number
+
+		frappe.set_user("Administrator")
+		reveal_id_number(self.profile, reason="客户来电核对身份")
+		reveal_id_number(self.profile, reason="开户资料复核")
+		frappe.db.commit()
+		response = self.run_report(self.auditor, "Sensitive Data Access", user="Administrator")
+		self.assertEqual(response.status_code, 200, response.text)
+		result = response.json["message"]["result"]
+		reveals = [r for r in result if r["reference_document"] == self.profile]
+		self.assertEqual(len(reveals), 2)
+		self.assertEqual({r["details"] for r in reveals}, {"客户来电核对身份", "开户资料复核"})
+		self.assertTrue(all(r["unusual"] for r in reveals))  # 2 in a day, alert threshold 1
+		self.assertEqual(self.run_report(self.rm, "Sensitive Data Access").status_code, 403)
+
+	def test_an_expiring_assessment_is_listed_for_its_rm_and_becomes_a_reassessment_task(self):
+		response = self.run_report(self.rm, "Risk Assessment Expiring")
+		self.assertEqual(response.status_code, 200, response.text)
+		self.assertIn(self.customer, [r["customer"] for r in response.json["message"]["result"]])
+		theirs = self.run_report(self.other_rm, "Risk Assessment Expiring").json["message"]["result"]
+		self.assertNotIn(self.customer, [r["customer"] for r in theirs])
+		from bank_crm.services.care import run_care_events
+
+		run_care_events()
+		event = frappe.get_all(
+			"Bank Care Event",
+			{"customer": self.customer, "event_type": "Risk Reassessment"},
+			["name", "todo"],
+		)
+		self.assertEqual(len(event), 1)
+		todo = frappe.db.get_value(
+			"ToDo", {"reference_name": event[0].name}, ["allocated_to", "description"], as_dict=True
+		)
+		self.assertEqual(todo.allocated_to, self.rm)
+		self.assertIn("R1", todo.description)

@@ -63,18 +63,29 @@ frappe.ui.form.on("Bank Customer Profile", {
 	},
 
 	reveal_id_number(frm) {
-		frappe.confirm(__("Viewing the full ID number is recorded in the access log. Continue?"), () => {
-			frappe
-				.xcall("bank_crm.api.profile.reveal_id_number", { profile: frm.doc.name })
-				.then((number) => {
-					frappe.msgprint({
-						title: __("Full ID Number"),
-						message: `<div style="font-size: 1.4em; letter-spacing: 0.1em;">${frappe.utils.escape_html(number)}</div>`,
-						indicator: "orange",
+		frappe.prompt(
+			{
+				fieldname: "reason",
+				fieldtype: "Data",
+				label: __("Why do you need the full ID number?"),
+				description: __("Viewing the full ID number is recorded in the access log with this reason."),
+				reqd: 1,
+			},
+			({ reason }) => {
+				frappe
+					.xcall("bank_crm.api.profile.reveal_id_number", { profile: frm.doc.name, reason })
+					.then((number) => {
+						frappe.msgprint({
+							title: __("Full ID Number"),
+							message: `<div style="font-size: 1.4em; letter-spacing: 0.1em;">${frappe.utils.escape_html(number)}</div>`,
+							indicator: "orange",
+						});
+						frm.reload_doc();
 					});
-					frm.reload_doc();
-				});
-		});
+			},
+			__("View Full ID Number"),
+			__("View")
+		);
 	},
 
 	customer(frm) {

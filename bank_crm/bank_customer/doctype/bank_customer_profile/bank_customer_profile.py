@@ -57,6 +57,24 @@ class BankCustomerProfile(Document):
 		self.sync_customer()
 		self.record_lifecycle_override()
 		self.replan_if_needed()
+		self.stop_marketing_if_withdrawn()
+
+	def stop_marketing_if_withdrawn(self):
+		"""A marketing (or service) consent withdrawn on the ledger stops marketing at once: open
+		automated marketing touches are cancelled, queued marketing messages skipped."""
+		before = self.get_doc_before_save()
+		if not before:
+			return
+		was_open = {r.name for r in before.consents if not r.withdrawn_on}
+		withdrawn = [
+			r
+			for r in self.consents
+			if r.name in was_open and r.withdrawn_on and r.purpose in ("Marketing", "Service")
+		]
+		if withdrawn:
+			from bank_crm.services.rights import stop_marketing
+
+			stop_marketing([self.customer], withdrawn[0].withdrawal_evidence or _("Consent ledger"))
 
 	def on_trash(self):
 		frappe.db.set_value(
