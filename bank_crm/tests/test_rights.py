@@ -4,6 +4,7 @@ customer, private, out of other RMs' reach), deletion refused then carried out a
 with a scan of the whole database, consent withdrawal stopping marketing, and no product
 recommended above the customer's risk level."""
 
+import json
 import random
 
 import frappe
@@ -501,3 +502,42 @@ class TestAudit(FrappeTestCase):
 		)
 		self.assertEqual(todo.allocated_to, self.rm)
 		self.assertIn("R1", todo.description)
+
+	def test_report_view_and_data_export_never_hold_a_full_id_number(self):
+		admin = make_user("aud-admin", ["CRM Administrator"])
+		token = api_token(admin)
+		frappe.db.commit()
+		number = frappe.utils.password.get_decrypted_password(PROFILE, self.profile, "id_number")
+		logged = frappe.db.count("Access Log", {"user": admin, "export_from": PROFILE})
+		view = Api(token).post(
+			"/api/method/frappe.desk.reportview.export_query",
+			{
+				"doctype": PROFILE,
+				"file_format_type": "CSV",
+				"fields": json.dumps(
+					[f"`tab{PROFILE}`.`{f}`" for f in ("name", "id_number", "id_number_masked")]
+				),
+				"filters": json.dumps([[PROFILE, "name", "=", self.profile]]),
+				"title": "t",
+			},
+		)
+		self.assertEqual(view.status_code, 200, view.text[:500])
+		body = view.get_data(as_text=True)
+		self.assertIn(self.profile, body)
+		self.assertNotIn(number, body)
+		export = Api(token).post(
+			"/api/method/frappe.core.doctype.data_export.exporter.export_data",
+			{
+				"doctype": PROFILE,
+				"select_columns": json.dumps({PROFILE: ["name", "id_number", "id_number_masked"]}),
+				"filters": json.dumps({"name": self.profile}),
+				"with_data": 1,
+				"file_type": "CSV",
+			},
+		)
+		self.assertEqual(export.status_code, 200, export.text[:500])
+		body = export.get_data(as_text=True)
+		self.assertIn(self.profile, body)
+		self.assertNotIn(number, body)
+		frappe.db.rollback()  # see what the requests committed
+		self.assertEqual(frappe.db.count("Access Log", {"user": admin, "export_from": PROFILE}), logged + 2)
