@@ -24,6 +24,8 @@ PROFILE = "Bank Customer Profile"
 REQUEST = "Bank Data Subject Request"
 RUN = "Bank Anonymisation Run"
 CUSTOMER_LINKS = ("Customer", PROFILE)
+OPEN_COMPLAINT = "an open complaint"
+OPEN_REQUEST = "an open service request"
 # SQL for core.rights.pseudonym of a customer column
 PSEUDONYM_SQL = "if({0} like 'ANON-%', {0}, concat('ANON-', upper(left(sha2({0}, 256), 10))))"
 
@@ -155,14 +157,23 @@ def attach_export(request) -> tuple[str, str]:
 	from frappe.utils.pdf import get_pdf
 
 	data = export(request.customer)
+	lang = answer_lang()
 	stem = f"{request.name}-{request.customer}"
 	body = json.dumps(data, ensure_ascii=False, indent=1, default=str, sort_keys=True)
 	html = frappe.render_template(
 		"bank_crm/templates/personal_information_export.html",
-		{"data": data, "request": request, "_": _, "labels": _labels(data)},
+		{
+			"data": data,
+			"request": request,
+			"_": lambda text: _(text, lang=lang),
+			"labels": _labels(data, lang),
+		},
 	)
 	urls = []
-	for fname, content in ((f"{stem}.json", body.encode()), (f"{stem}.pdf", get_pdf(html))):
+	for field, fname, content in (
+		("export_json", f"{stem}.json", body.encode()),
+		("export_pdf", f"{stem}.pdf", get_pdf(html)),
+	):
 		urls.append(
 			frappe.get_doc(
 				{
@@ -170,6 +181,7 @@ def attach_export(request) -> tuple[str, str]:
 					"file_name": fname,
 					"attached_to_doctype": REQUEST,
 					"attached_to_name": request.name,
+					"attached_to_field": field,  # else Frappe attaches the field's file a second time
 					"is_private": 1,
 					"content": content,
 				}
@@ -185,38 +197,45 @@ def attach_export(request) -> tuple[str, str]:
 	return urls[0], urls[1]
 
 
-def _labels(data) -> dict:
+def _labels(data, lang: str) -> dict:
 	out = {}
 	for doctype, rows in data["records"].items():
 		meta = frappe.get_meta(doctype)
 		for row in rows:
 			for key in row:
 				field = meta.get_field(key)
-				out[(doctype, key)] = _(field.label) if field and field.label else key
+				out[(doctype, key)] = _(field.label, lang=lang) if field and field.label else key
 	return {f"{d}|{k}": v for (d, k), v in out.items()}
 
 
 # -- explanation ------------------------------------------------------------------------------------
-def explanation_text(customer: str) -> str:
-	"""Why this score and this tier, in plain words in the user's language."""
+def answer_lang() -> str:
+	"""Answers to the customer are written in the bank's language (the site's), not the
+	handler's."""
+	return frappe.db.get_default("lang") or "en"
+
+
+def explanation_text(customer: str, lang: str | None = None) -> str:
+	"""Why this score and this tier, in plain words (the bank's language unless ``lang``)."""
+	lang = lang or answer_lang()
 	profile = frappe.db.get_value(
 		PROFILE, {"customer": customer}, ["name", "tier", "tier_override"], as_dict=True
 	)
 	if not profile:
-		return _("The bank holds no customer profile for {0}: no score or tier has been decided.").format(
-			customer
-		)
+		return _(
+			"The bank holds no customer profile for {0}: no score or tier has been decided.", lang=lang
+		).format(customer)
 	from bank_crm.services.segmentation import breakdown
 
 	b = breakdown(profile.name)
 	factors = [
-		rights.Factor(_(p["label"]), p["value"], p["weight"], p["contribution"], p["kind"])
+		rights.Factor(_(p["label"], lang=lang), p["value"], p["weight"], p["contribution"], p["kind"])
 		for p in b.get("parts", [])
 	]
 	tiers = []
 	if b.get("policy"):
 		tiers = [
-			rights.TierLine(_(t.tier), t.min_score or 0, t.min_aum, t.min_deposit_balance)
+			rights.TierLine(_(t.tier, lang=lang), t.min_score or 0, t.min_aum, t.min_deposit_balance)
 			for t in frappe.get_all(
 				"Bank Tier Policy Tier",
 				filters={"parent": b["policy"], "parenttype": "Bank Tier Policy"},
@@ -228,11 +247,11 @@ def explanation_text(customer: str) -> str:
 		b.get("policy"),
 		b.get("snapshot_date"),
 		factors,
-		_(profile.tier) if profile.tier else None,
+		_(profile.tier, lang=lang) if profile.tier else None,
 		tiers,
-		override=_(profile.tier_override) if profile.tier_override else None,
+		override=_(profile.tier_override, lang=lang) if profile.tier_override else None,
 	)
-	return "\n".join(_(template).format(*args) for template, args in sentences)
+	return "\n".join(_(template, lang=lang).format(*args) for template, args in sentences)
 
 
 # -- consent withdrawal -----------------------------------------------------------------------------
@@ -283,20 +302,24 @@ def deletion_decision(customer: str, on: date | None = None) -> rights.Deletion:
 	)
 	ended = getdate(row.relationship_ended_on) if row and row.relationship_ended_on else None
 	active = frappe.db.exists("Bank Product Holding", {"customer": customer, "status": "Active"})
-	obligations = []
+	obligations = []  # English; translated where the reason is shown (deletion_reason)
 	if frappe.db.exists("Bank Complaint", {"customer": customer, "workflow_state": ("!=", "Closed")}):
-		obligations.append(_("an open complaint"))
+		obligations.append(OPEN_COMPLAINT)
 	if frappe.db.exists(
 		"Bank Service Request", {"customer": customer, "status": ("not in", ("Resolved", "Closed"))}
 	):
-		obligations.append(_("an open service request"))
+		obligations.append(OPEN_REQUEST)
 	return rights.deletion(
 		bool(active) or ended is None, ended, getdate(on or today()), policy(), obligations
 	)
 
 
-def deletion_reason(decision: rights.Deletion) -> str:
-	return _(decision.reason).format(*decision.args) if decision.reason else ""
+def deletion_reason(decision: rights.Deletion, lang: str | None = None) -> str:
+	lang = lang or answer_lang()
+	args = [
+		", ".join(_(o, lang=lang) for o in a.split(", ")) if isinstance(a, str) else a for a in decision.args
+	]
+	return _(decision.reason, lang=lang).format(*args) if decision.reason else ""
 
 
 # -- anonymisation ----------------------------------------------------------------------------------

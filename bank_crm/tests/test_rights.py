@@ -225,6 +225,7 @@ class TestRights(FrappeTestCase):
 			"File", {"attached_to_doctype": REQUEST, "attached_to_name": doc.name}, ["file_url", "is_private"]
 		)
 		self.assertEqual({f.is_private for f in files}, {1})
+		self.assertEqual(len(files), 2)  # one JSON, one PDF
 		number = frappe.utils.password.get_decrypted_password(PROFILE, profile, "id_number")
 		mine = self.api(self.rm).get(doc.export_json)
 		self.assertEqual(mine.status_code, 200)

@@ -69,9 +69,11 @@ class BankDataSubjectRequest(Document):
 				decision = service.deletion_decision(self.customer)
 				self.decision = "Granted" if decision.allowed else "Refused"
 				self.answer = (
-					_("The customer's personal information will be anonymised.")
+					_("The customer's personal information will be anonymised.", lang=service.answer_lang())
 					if decision.allowed
-					else _("Deletion refused: {0}.").format(service.deletion_reason(decision))
+					else _("Deletion refused: {0}.", lang=service.answer_lang()).format(
+						service.deletion_reason(decision)
+					)
 				)
 			elif self.request_type == rights.EXPLANATION:
 				self.answer = service.explanation_text(self.customer)
@@ -103,16 +105,17 @@ class BankDataSubjectRequest(Document):
 		if kind == rights.ACCESS:
 			values["export_json"], values["export_pdf"] = service.attach_export(self)
 			values["answer"] = self.answer or _(
-				"The export of the customer's personal information is attached (JSON and PDF)."
+				"The export of the customer's personal information is attached (JSON and PDF).",
+				lang=service.answer_lang(),
 			)
 		elif kind == rights.CONSENT_WITHDRAWAL:
 			purposes = [self.withdraw_purpose]
 			withdrawn = service.withdraw_consent(
 				self.customer, purposes, _("Personal information request {0}").format(self.name)
 			)
-			values["answer"] = _("{0} consent withdrawn ({1} ledger rows closed).").format(
-				_(self.withdraw_purpose), withdrawn
-			)
+			values["answer"] = _(
+				"{0} consent withdrawn ({1} ledger rows closed).", lang=service.answer_lang()
+			).format(_(self.withdraw_purpose), withdrawn)
 		elif kind == rights.DELETION:
 			decision = service.deletion_decision(self.customer)
 			if decision.allowed:
@@ -120,7 +123,9 @@ class BankDataSubjectRequest(Document):
 				service.anonymise([self.customer])
 				return
 			values["decision"] = "Refused"
-			values["answer"] = _("Deletion refused: {0}.").format(service.deletion_reason(decision))
+			values["answer"] = _("Deletion refused: {0}.", lang=service.answer_lang()).format(
+				service.deletion_reason(decision)
+			)
 		elif kind == rights.EXPLANATION:
 			values["answer"] = service.explanation_text(self.customer)
 		self.db_set(values)
