@@ -221,7 +221,7 @@ def row_scoped_doctypes() -> tuple[str, ...]:
 
 # rows of these never carry files, tags, follows or timeline links; a subquery over them per list
 # of Frappe's tables would cost more than it shows (such a row, if any, stays hidden)
-_NOT_REFERRED = frozenset({"Bank Activity Event", "Bank Financial Snapshot"})
+NOT_REFERRED = frozenset({"Bank Activity Event", "Bank Financial Snapshot"})
 
 
 def referring_query_conditions(user=None, doctype=None):
@@ -235,7 +235,7 @@ def referring_query_conditions(user=None, doctype=None):
 	parts += [
 		_records_in(doctype, dt_column, name_column, d, record_condition(d, user) or "1=1")
 		for d in scoped
-		if d not in _NOT_REFERRED
+		if d not in NOT_REFERRED
 	]
 	return "(" + " or ".join(parts) + ")"
 

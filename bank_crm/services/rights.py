@@ -422,8 +422,11 @@ def anonymise(customers: list[str]) -> dict:
 			)
 			counts[doctype] = len(names)
 	# what the records left in Frappe's own tables
+	from bank_crm.permissions import NOT_REFERRED
+
 	for doctype, names in record_names.items():
-		traces.remove_traces([doctype], names)
+		if doctype not in NOT_REFERRED:  # events and snapshots: nothing in Frappe's tables points at them
+			traces.remove_traces([doctype], names)
 	if mobiles:
 		frappe.db.sql(f"delete from `tabSMS Log` where sent_to in {in_list(mobiles)}")
 	return {"customers": len(customers), "records": counts}
