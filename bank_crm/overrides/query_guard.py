@@ -35,6 +35,7 @@ def activate():
 	"""``before_request`` / ``before_job``: guard this request's list queries."""
 	install()
 	frappe.local.bank_crm_query_guard = True
+	frappe.local.bank_crm_list_noted = False
 
 
 def install():
@@ -46,6 +47,7 @@ def install():
 	def guarded_build_conditions(self):
 		if _active(self.flags.ignore_permissions):
 			check_sorting(self)
+			note_sensitive_list(self)
 		return build_conditions(self)
 
 	def guarded_build_filter_conditions(self, filters, conditions, ignore_permissions=None):
@@ -180,3 +182,59 @@ def _our_modules() -> set[str]:
 	if "bank_crm" not in cache:
 		cache["bank_crm"] = set(frappe.get_module_list("bank_crm"))
 	return cache["bank_crm"]
+
+
+# -- audit: a generic list of profiles with personal fields is a read of customer data -----------
+PROFILE = "Bank Customer Profile"
+SENSITIVE = frozenset(
+	{
+		"legal_name",
+		"date_of_birth",
+		"mobile_no",
+		"email_id",
+		"wechat_id",
+		"app_user_id",
+		"occupation",
+		"employer",
+		"income_band",
+		"annual_revenue",
+		"total_assets",
+		"total_liabilities",
+		"net_profit",
+		"registered_capital",
+	}
+)
+LIST_ENDPOINTS = frozenset(
+	{"frappe.client.get_list", "frappe.desk.reportview.get", "frappe.desk.reportview.get_list"}
+)
+API_LIST_METHOD = "API list with personal fields"
+
+
+def note_sensitive_list(query: DatabaseQuery):
+	"""A list of profiles through a generic endpoint (REST ``/api/resource``, ``get_list``, the
+	report view) that asks for personal fields goes to the Access Log, once per request, with
+	the fields and filters."""
+	if query.doctype != PROFILE or getattr(frappe.local, "bank_crm_list_noted", False):
+		return
+	request = getattr(frappe.local, "request", None)
+	if request is None:
+		return
+	generic = request.path.startswith(f"/api/resource/{PROFILE}") or request.path.startswith(
+		"/api/resource/Bank%20Customer%20Profile"
+	)
+	generic = generic or frappe.form_dict.get("cmd") in LIST_ENDPOINTS
+	if not generic:
+		return
+	asked = {name.lower() for field in (query.fields or []) for name in identifiers(str(field))}
+	personal = sorted(asked & SENSITIVE)
+	if not personal:
+		return
+	frappe.local.bank_crm_list_noted = True
+	from frappe.core.doctype.access_log.access_log import make_access_log
+
+	make_access_log(
+		doctype=PROFILE,
+		method=API_LIST_METHOD,
+		columns=", ".join(personal),
+		filters=frappe.as_json(query.filters)[:1000] if query.filters else None,
+	)

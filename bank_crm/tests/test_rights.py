@@ -483,6 +483,24 @@ class TestAudit(FrappeTestCase):
 		self.assertTrue(all(r["unusual"] for r in reveals))  # 2 in a day, alert threshold 1
 		self.assertEqual(self.run_report(self.rm, "Sensitive Data Access").status_code, 403)
 
+	def test_a_rest_list_of_profiles_with_personal_fields_is_in_the_access_log(self):
+		api = Api(self.tokens[self.rm])
+		before = frappe.db.count("Access Log", {"user": self.rm, "method": "API list with personal fields"})
+		plain = api.get(f"/api/resource/{PROFILE}", fields=["name", "tier"])
+		self.assertEqual(plain.status_code, 200, plain.text)
+		personal = api.get(f"/api/resource/{PROFILE}", fields=["name", "mobile_no", "date_of_birth"])
+		self.assertEqual(personal.status_code, 200, personal.text)
+		self.assertIn(self.profile, [r["name"] for r in personal.json["data"]])
+		frappe.db.rollback()
+		logs = frappe.get_all(
+			"Access Log",
+			{"user": self.rm, "method": "API list with personal fields"},
+			["columns"],
+			order_by="creation desc",
+		)
+		self.assertEqual(len(logs), before + 1)  # the plain list is not a read of personal data
+		self.assertEqual(logs[0].columns, "date_of_birth, mobile_no")
+
 	def test_an_expiring_assessment_is_listed_for_its_rm_and_becomes_a_reassessment_task(self):
 		response = self.run_report(self.rm, "Risk Assessment Expiring")
 		self.assertEqual(response.status_code, 200, response.text)

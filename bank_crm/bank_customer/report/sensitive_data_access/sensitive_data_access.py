@@ -11,6 +11,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, cint, getdate
 
+from bank_crm.overrides.query_guard import API_LIST_METHOD
 from bank_crm.services.limits import REVEAL_METHOD
 
 DSR_EXPORT = "personal_information_export"
@@ -61,6 +62,8 @@ def action_of(row) -> str:
 		return _("Full ID number viewed")
 	if row.method == DSR_EXPORT:
 		return _("Personal information export")
+	if row.method == API_LIST_METHOD:
+		return _("API list with personal fields")
 	if row.method == "Print" or (row.file_type == "PDF" and not row.report_name):
 		return _("Print / PDF")
 	if row.export_from == "File":
@@ -80,6 +83,8 @@ def details_of(row) -> str:
 		parsed = None
 	if isinstance(parsed, dict) and parsed.get("reason"):
 		return parsed["reason"]
+	if row.method == API_LIST_METHOD:
+		return f"{row.columns} {text}".strip()[:240]
 	if row.file_type and row.action != _("Full ID number viewed"):
 		return f"{row.file_type} {text}".strip()[:240]
 	return text[:240]
