@@ -168,3 +168,9 @@ def reserve_series(prefix: str, count: int) -> int:
 	current = frappe.db.sql("select `current` from `tabSeries` where `name` = %s for update", (prefix,))[0][0]
 	frappe.db.sql("update `tabSeries` set `current` = `current` + %s where `name` = %s", (count, prefix))
 	return int(current or 0)
+
+
+def lock_name(name: str) -> str:
+	"""A MariaDB named lock (``get_lock``) for this site: the names are server-wide, and sites of
+	one bench share the server, so the site's database name is part of it."""
+	return f"{name}@{frappe.conf.db_name}"[:64]

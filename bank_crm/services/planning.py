@@ -23,7 +23,7 @@ from frappe import _
 from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import cadence
-from bank_crm.services.bulk import execute_values, in_list, insert_rows, update_rows
+from bank_crm.services.bulk import execute_values, in_list, insert_rows, lock_name, update_rows
 from bank_crm.services.people import languages as user_languages
 
 PLAN_ITEM = "Bank Visit Plan"
@@ -596,11 +596,11 @@ def open_item_for(profile: str, kind: str) -> str | None:
 
 # -- locking ------------------------------------------------------------------------------------
 def _acquire_lock() -> bool:
-	return bool(frappe.db.sql("select get_lock(%s, 0)", (LOCK,))[0][0])
+	return bool(frappe.db.sql("select get_lock(%s, 0)", (lock_name(LOCK),))[0][0])
 
 
 def _release_lock():
-	frappe.db.sql("select release_lock(%s)", (LOCK,))
+	frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
 
 
 def summary(run: str) -> str:

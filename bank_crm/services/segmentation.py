@@ -26,7 +26,7 @@ from frappe import _
 from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
 
 from bank_crm.core import lifecycle, scoring, tiering
-from bank_crm.services.bulk import execute_values, insert_rows
+from bank_crm.services.bulk import execute_values, insert_rows, lock_name
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Bank Financial Snapshot"
@@ -732,11 +732,11 @@ def _write(changes, tier_rows, stage_rows, run_name, today):
 
 
 def _acquire_lock(name: str) -> bool:
-	return bool(frappe.db.sql("select get_lock(%s, 0)", (name,))[0][0])
+	return bool(frappe.db.sql("select get_lock(%s, 0)", (lock_name(name),))[0][0])
 
 
 def _release_lock(name: str):
-	frappe.db.sql("select release_lock(%s)", (name,))
+	frappe.db.sql("select release_lock(%s)", (lock_name(name),))
 
 
 # -- one customer, for the profile page -----------------------------------------------

@@ -13,7 +13,7 @@ from frappe import _
 from frappe.utils import get_datetime, getdate, now_datetime
 
 from bank_crm.core import escalation, regulatory, sla
-from bank_crm.services.bulk import insert_rows, literal
+from bank_crm.services.bulk import insert_rows, literal, lock_name
 
 REQUEST = "Bank Service Request"
 COMPLAINT = "Bank Complaint"
@@ -291,12 +291,12 @@ BREACH_FLAGS = {
 def escalate_due(now=None, batch_size: int | None = None) -> dict:
 	"""Scheduled every five minutes: escalate what is due (idempotent: once per level per breach)."""
 	# one run at a time (a MariaDB named lock, no row locks): a second copy returns at once
-	if not frappe.db.sql("select get_lock('bank_crm_escalation', 0)")[0][0]:
+	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name("bank_crm_escalation"),))[0][0]:
 		return {"checked": 0, "escalations": 0, "notifications": 0, "skipped": 1}
 	try:
 		return _escalate_due(now, batch_size)
 	finally:
-		frappe.db.sql("select release_lock('bank_crm_escalation')")
+		frappe.db.sql("select release_lock(%s)", (lock_name("bank_crm_escalation"),))
 
 
 def _escalate_due(now=None, batch_size: int | None = None) -> dict:

@@ -25,7 +25,7 @@ from frappe import _
 from frappe.utils import add_days, get_datetime, getdate, now_datetime
 
 from bank_crm.core import signals, suitability
-from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows
+from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, lock_name
 from bank_crm.services.people import languages
 
 RULE = "Bank Need Rule"
@@ -91,7 +91,7 @@ def detect(
 	``since`` reads new data from that time instead of the last watermark (demo data loaded
 	with earlier arrival times)."""
 	now = get_datetime(now or frappe.flags.current_datetime or now_datetime())
-	if not frappe.db.sql("select get_lock(%s, 0)", (LOCK,))[0][0]:
+	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(LOCK),))[0][0]:
 		return None
 	started = time.monotonic()
 	try:
@@ -138,7 +138,7 @@ def detect(
 		frappe.db.commit()
 		return run.name
 	finally:
-		frappe.db.sql("select release_lock(%s)", (LOCK,))
+		frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
 
 
 def _watermark():

@@ -17,6 +17,7 @@ from frappe.utils import add_days, getdate, now_datetime
 from bank_crm.permissions import clear_scope_cache
 from bank_crm.services import activity
 from bank_crm.services import signals as detection
+from bank_crm.services.bulk import lock_name
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -360,11 +361,11 @@ class TestInsight(FrappeTestCase):
 		other = frappe.db.get_connection() if hasattr(frappe.db, "get_connection") else None
 		self.assertIsNotNone(other)
 		cursor = other.cursor()
-		cursor.execute("select get_lock(%s, 0)", (detection.LOCK,))
+		cursor.execute("select get_lock(%s, 0)", (lock_name(detection.LOCK),))
 		try:
 			self.assertIsNone(detection.detect("On Demand"))
 		finally:
-			cursor.execute("select release_lock(%s)", (detection.LOCK,))
+			cursor.execute("select release_lock(%s)", (lock_name(detection.LOCK),))
 			other.close()
 
 	# -- follow-up and access ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate
 
 from bank_crm.services import segmentation
-from bank_crm.services.bulk import insert_rows
+from bank_crm.services.bulk import insert_rows, lock_name
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -270,10 +270,10 @@ class TestSegmentationRun(SegmentationCase):
 		)
 		other.connect()
 		try:
-			self.assertEqual(other.sql("select get_lock(%s, 0)", (segmentation.LOCK,))[0][0], 1)
+			self.assertEqual(other.sql("select get_lock(%s, 0)", (lock_name(segmentation.LOCK),))[0][0], 1)
 			self.assertIsNone(segmentation.run_segmentation("On Demand", today=TODAY))
 		finally:
-			other.sql("select release_lock(%s)", (segmentation.LOCK,))
+			other.sql("select release_lock(%s)", (lock_name(segmentation.LOCK),))
 			other.close()
 
 
