@@ -45,6 +45,7 @@ HEADER = (
 	"value_score",
 	"scored_on",
 )
+LEVEL_ONE = ("value_score",)  # of HEADER, read with permission level 1 on the profile only
 CONSENT_PURPOSES = ("Service", "Marketing", "Sensitive Data")
 CLOSED_REQUEST = ("Resolved", "Closed")
 
@@ -59,43 +60,63 @@ def refuse():
 
 def get(customer: str) -> dict:
 	"""The payload of the customer-360 page for ``customer`` (the ERPNext Customer name)."""
-	if not isinstance(customer, str) or not customer or not _may_read_customer(customer):
+	customer_name = _readable_customer(customer) if isinstance(customer, str) and customer else None
+	if customer_name is None:
 		refuse()
-	profile_name = frappe.db.get_value(PROFILE, {"customer": customer}, "name")
-	profile = None
-	if profile_name:
-		doc = frappe.get_doc(PROFILE, profile_name)
-		if not frappe.has_permission(PROFILE, "read", doc=doc):
-			refuse()
-		doc.apply_fieldlevel_read_permissions()
-		profile = doc
+	profile = _profile(customer)
 	now = now_datetime()
 	return {
 		"customer": customer,
-		"customer_name": frappe.db.get_value("Customer", customer, "customer_name"),
+		"customer_name": customer_name,
 		"header": _header(profile, now) if profile else None,
 		"value": _value(profile) if profile else None,
 		"money": _money(customer),
 		"needs": _needs(customer),
-		"relationship": _relationship(customer, profile_name),
+		"relationship": _relationship(customer, profile and profile.name),
 		"service": _service(customer),
 		"timeline": _timeline(customer),
 		"can": {
-			"read_score": bool(profile and 1 in profile.meta.get_permlevel_access("read")),
-			"write_profile": bool(profile and frappe.has_permission(PROFILE, "write", doc=profile)),
+			"read_score": bool(profile and profile.read_score),
+			# the role's right; the row-level scope, the same for reading and writing, let it be read
+			"write_profile": bool(profile and frappe.has_permission(PROFILE, "write")),
 		},
 	}
 
 
-def _may_read_customer(customer: str) -> bool:
-	"""Read access to the Customer by the list's rules (role, row-level scope, user permissions —
-	the criterion ``has_permission`` applies too) without loading ERPNext's whole Customer."""
+def _readable_customer(customer: str) -> str | None:
+	"""The customer's name when the user may read the Customer by the list's rules (role,
+	row-level scope, user permissions — the criterion ``has_permission`` applies too), without
+	loading ERPNext's whole Customer; None otherwise."""
 	try:
-		return bool(
-			frappe.get_list("Customer", filters={"name": customer}, pluck="name", limit_page_length=1)
+		rows = frappe.get_list(
+			"Customer", filters={"name": customer}, fields=["name", "customer_name"], limit_page_length=1
 		)
 	except frappe.PermissionError:
-		return False
+		return None
+	return (rows[0].customer_name or customer) if rows else None
+
+
+def _profile(customer: str):
+	"""The profile's header fields by the list's rules (row-level scope applies), its consent
+	rows, and the score only for a user with permission level 1 on the profile — what the form
+	would show, in three queries instead of loading the document with all its child tables."""
+	if not frappe.has_permission(PROFILE, "read"):
+		return None
+	read_score = 1 in frappe.get_meta(PROFILE).get_permlevel_access("read")
+	fields = [f for f in HEADER if read_score or f not in LEVEL_ONE]
+	rows = frappe.get_list(PROFILE, filters={"customer": customer}, fields=fields, limit_page_length=1)
+	if not rows:
+		return None
+	profile = rows[0]
+	for f in LEVEL_ONE:
+		profile.setdefault(f, None)
+	profile.read_score = read_score
+	profile.consents = frappe.get_all(
+		"Bank Consent Record",
+		filters={"parenttype": PROFILE, "parent": profile.name, "parentfield": "consents"},
+		fields=["purpose", "channel", "granted_on", "withdrawn_on"],
+	)
+	return profile
 
 
 # -- sections -------------------------------------------------------------------------------------
@@ -141,7 +162,7 @@ def _value(doc) -> dict:
 		),
 		"breakdown": None,
 	}
-	if 1 in doc.meta.get_permlevel_access("read"):
+	if doc.read_score:
 		from bank_crm.services.segmentation import breakdown
 
 		out["breakdown"] = breakdown(doc.name)
