@@ -429,6 +429,13 @@ def anonymise(customers: list[str]) -> dict:
 			traces.remove_traces([doctype], names)
 	if mobiles:
 		frappe.db.sql(f"delete from `tabSMS Log` where sent_to in {in_list(mobiles)}")
+	# the Access Log stays (who read what, when), without the free text typed with a read
+	for doctype, names in (("Customer", record_names["Customer"]), (PROFILE, profiles)):
+		if names:
+			frappe.db.sql(
+				f"""update `tabAccess Log` set filters = null, page = null
+				where export_from = {literal(doctype)} and reference_document in {in_list(names)}"""
+			)
 	return {"customers": len(customers), "records": counts}
 
 

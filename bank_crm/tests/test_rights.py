@@ -274,6 +274,18 @@ class TestRights(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Bank Visit Plan", touch.name, "status"), "Cancelled")
 
 	# -- deletion and anonymisation ----------------------------------------------------------------
+	def test_a_correction_says_what_was_corrected(self):
+		customer, _ = self.customer()
+		name = self.register(customer, "Correction", details="客户称职业登记有误")
+		self.checked(name)
+		refused = self.act(name, "Submit for Approval", self.handler)
+		self.assertEqual(refused.status_code, 417)
+		self.assertIn("Answer to the Customer", server_messages(refused))
+		self.api(self.handler).put(f"{URL}/{name}", {"answer": "职业已由“教师”更正为“工程师”。"})
+		doc = self.complete(name)
+		self.assertEqual((doc.workflow_state, doc.decision), ("Completed", "Granted"))
+		self.assertEqual(doc.answer, "职业已由“教师”更正为“工程师”。")
+
 	def test_deletion_is_refused_while_the_relationship_is_in_force(self):
 		customer, _ = self.customer()
 		doc = self.complete(self.register(customer, "Deletion"))
@@ -308,6 +320,19 @@ class TestRights(FrappeTestCase):
 		doc.occupation = f"工程师 {person}"
 		doc.save(ignore_permissions=True)  # a Version with the old and new values
 		doc.add_comment("Comment", f"{person} 来电，手机 {mobile}")
+		frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": f"{person}-身份证.txt",
+				"attached_to_doctype": PROFILE,
+				"attached_to_name": profile,
+				"is_private": 1,
+				"content": f"{person} {number}".encode(),
+			}
+		).insert(ignore_permissions=True)
+		from bank_crm.api.profile import reveal_id_number
+
+		reveal_id_number(profile, reason=f"核对 {person} 的身份")  # the Access Log, with a reason
 		frappe.get_doc(
 			{
 				"doctype": "Communication",
