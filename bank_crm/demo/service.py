@@ -23,6 +23,15 @@ CUSTOMER_PREFIX = "DEMO-C-"
 DEMO_DOMAIN = "demo.bank-crm.example"
 HANDLER = Staff(f"handler@{DEMO_DOMAIN}", "投诉专员", "Complaint Handler", "0001")
 CPO = Staff(f"cpo@{DEMO_DOMAIN}", "消保专员", "Consumer Protection Officer", "0001")
+AUDITOR = Staff(f"auditor@{DEMO_DOMAIN}", "合规审计员", "Compliance Auditor", "0001")
+RIGHTS = "Bank Data Subject Request"
+# personal-information requests: type, what the customer asks, workflow actions (handler, approver)
+RIGHTS_SCRIPT = (
+	("Explanation", "客户询问为什么被划入当前客户层级", ("Submit for Approval",)),
+	("Consent Withdrawal", "客户要求不再接收营销信息", ("Submit for Approval", "Approve")),
+	("Deletion", "客户要求删除本人全部个人信息", ("Submit for Approval", "Approve")),
+	("Access", "客户要求复制本行持有的本人个人信息", ()),
+)
 CHANNELS = ("Branch Counter", "Phone", "Letter", "Regulator Referral")
 PRODUCTS = ("借记卡", "信用卡", "个人住房贷款", "结构性存款", "理财产品", "手机银行", "对公结算账户")
 SUBJECTS = {
@@ -71,7 +80,7 @@ def load(rounds: int | None = None, seed: int = 42) -> dict:
 	scripts, default one per demo branch); returns counts."""
 	from bank_crm.demo.loader import _make_user
 
-	for person in (HANDLER, CPO):
+	for person in (HANDLER, CPO, AUDITOR):
 		_make_user(person)
 	rng = random.Random(seed)
 	customers = frappe.get_all(
@@ -99,6 +108,8 @@ def load(rounds: int | None = None, seed: int = 42) -> dict:
 				made["complaints"] += 1
 				i += 1
 			frappe.db.commit()
+		made["personal_information_requests"] = _rights(customers)
+		frappe.db.commit()
 	finally:
 		frappe.set_user(user)
 	from bank_crm.services.service_requests import escalate_due
@@ -107,6 +118,34 @@ def load(rounds: int | None = None, seed: int = 42) -> dict:
 	frappe.db.commit()
 	print(f"bank_crm demo service requests: {made}")
 	return made
+
+
+def _rights(customers) -> int:
+	"""A few personal-information requests through their Workflow, as the handler and the
+	consumer protection officer would take them."""
+	from frappe.model.workflow import apply_workflow
+
+	for customer, (kind, details, actions) in zip(
+		customers[-len(RIGHTS_SCRIPT) :], RIGHTS_SCRIPT, strict=False
+	):
+		frappe.set_user(HANDLER.email)
+		doc = frappe.get_doc(
+			{
+				"doctype": RIGHTS,
+				"customer": customer.name,
+				"request_type": kind,
+				"withdraw_purpose": "Marketing" if kind == "Consent Withdrawal" else None,
+				"channel": "Branch",
+				"received_on": add_to_date(now_datetime(), days=-3).date(),
+				"details": details,
+				"identity_checked": 1 if actions else 0,
+				"identity_method": "ID Card at Counter" if actions else None,
+			}
+		).insert()
+		for action in actions:
+			frappe.set_user(CPO.email if action == "Approve" else HANDLER.email)
+			doc = apply_workflow(frappe.get_doc(RIGHTS, doc.name), action)
+	return len(RIGHTS_SCRIPT)
 
 
 def _register(customer, request_type, urgency, days_ago, rng):
@@ -241,5 +280,10 @@ def clear() -> dict:
 			frappe.db.delete(doctype, {"name": ("in", chunk)})
 		counts[doctype] = len(names)
 	frappe.db.delete("Bank Escalation Log", {"customer": ("like", like)})
+	if frappe.db.table_exists(RIGHTS):
+		rights = frappe.get_all(RIGHTS, {"customer": ("like", like)}, pluck="name")
+		remove_traces([RIGHTS], rights)  # the exports attached go with their File rows
+		frappe.db.delete(RIGHTS, {"name": ("in", rights)})
+		counts[RIGHTS] = len(rights)
 	frappe.db.commit()
 	return counts

@@ -137,7 +137,7 @@ class BankCRM360 {
 			[__("Customer Type"), __(h.profile_type)],
 			[__("ID"), `${__(h.id_type || "")} ${this.esc(h.id_number_masked || "")}`],
 			[__("Relationship Manager"), this.esc(h.relationship_manager_name || h.relationship_manager || "")],
-			[__("Branch"), this.esc(h.branch || "")],
+			[__("Branch", null, "Bank Customer Profile"), this.esc(h.branch || "")],
 			[__("Customer Since"), this.date(h.relationship_since)],
 			[__("Risk Tolerance"), this.esc(h.risk_tolerance || "") + (h.risk_assessment_expired ? ` ${this.pill(__("Assessment expired"), "red")}` : "")],
 		]

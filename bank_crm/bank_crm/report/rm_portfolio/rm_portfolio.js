@@ -17,7 +17,7 @@ frappe.query_reports["RM Portfolio"] = {
 			default: frappe.datetime.get_today(),
 			reqd: 1,
 		},
-		{ fieldname: "branch", label: __("Branch"), fieldtype: "Link", options: "Bank Branch" },
+		{ fieldname: "branch", label: __("Branch", null, "Bank Customer Profile"), fieldtype: "Link", options: "Bank Branch" },
 		{ fieldname: "relationship_manager", label: __("Relationship Manager"), fieldtype: "Link", options: "User" },
 		{ fieldname: "tier", label: __("Tier"), fieldtype: "Link", options: "Bank Customer Tier" },
 	],

@@ -161,7 +161,7 @@ def _columns(tiers):
 		},
 		{"label": _("Relationship Manager"), "fieldname": "rm_name", "fieldtype": "Data", "width": 120},
 		{
-			"label": _("Branch"),
+			"label": _("Branch", context="Bank Customer Profile"),
 			"fieldname": "branch",
 			"fieldtype": "Link",
 			"options": "Bank Branch",

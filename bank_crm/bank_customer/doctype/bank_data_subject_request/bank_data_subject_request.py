@@ -113,9 +113,15 @@ class BankDataSubjectRequest(Document):
 			withdrawn = service.withdraw_consent(
 				self.customer, purposes, _("Personal information request {0}").format(self.name)
 			)
-			values["answer"] = _(
-				"{0} consent withdrawn ({1} ledger rows closed).", lang=service.answer_lang()
-			).format(_(self.withdraw_purpose), withdrawn)
+			lang = service.answer_lang()
+			purpose = _(self.withdraw_purpose, lang=lang)
+			values["answer"] = (
+				_("{0} consent withdrawn ({1} ledger rows closed).", lang=lang).format(purpose, withdrawn)
+				if withdrawn
+				else _("No {0} consent was in force: there was nothing to withdraw.", lang=lang).format(
+					purpose
+				)
+			)
 		elif kind == rights.DELETION:
 			decision = service.deletion_decision(self.customer)
 			if decision.allowed:

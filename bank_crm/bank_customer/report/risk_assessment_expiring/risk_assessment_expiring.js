@@ -3,7 +3,7 @@
 
 frappe.query_reports["Risk Assessment Expiring"] = {
 	filters: [
-		{ fieldname: "branch", label: __("Branch"), fieldtype: "Link", options: "Bank Branch" },
+		{ fieldname: "branch", label: __("Branch", null, "Bank Customer Profile"), fieldtype: "Link", options: "Bank Branch" },
 		{ fieldname: "relationship_manager", label: __("Relationship Manager"), fieldtype: "Link", options: "User" },
 		{ fieldname: "within_days", label: __("Expires Within (Days)"), fieldtype: "Int", default: 30 },
 		{ fieldname: "include_expired", label: __("Include Expired"), fieldtype: "Check", default: 1 },

@@ -31,7 +31,7 @@ def get_columns():
 			"width": 180,
 		},
 		{
-			"label": _("Branch"),
+			"label": _("Branch", context="Bank Customer Profile"),
 			"fieldname": "branch",
 			"fieldtype": "Link",
 			"options": "Bank Branch",
@@ -59,12 +59,16 @@ def get_columns():
 def get_data(filters):
 	today = getdate()
 	horizon = add_days(today, int(filters.within_days if filters.within_days is not None else 30))
-	conditions = {"profile_type": "Individual", "risk_assessment_expires_on": ("<=", horizon)}
+	conditions = [
+		["profile_type", "=", "Individual"],
+		["risk_assessment_expires_on", "is", "set"],
+		["risk_assessment_expires_on", "<=", horizon],
+	]
 	for key in ("branch", "relationship_manager"):
 		if filters.get(key):
-			conditions[key] = filters[key]
+			conditions.append([key, "=", filters[key]])
 	if not filters.include_expired:
-		conditions["risk_assessment_expires_on"] = ("between", [today, horizon])
+		conditions.append(["risk_assessment_expires_on", ">=", today])
 	fields = [c["fieldname"] for c in get_columns() if c["fieldname"] != "days_left"]
 	# get_list applies the user's row-level access (permission_query_conditions)
 	rows = frappe.get_list(

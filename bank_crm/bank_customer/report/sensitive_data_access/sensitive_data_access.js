@@ -10,7 +10,7 @@ frappe.query_reports["Sensitive Data Access"] = {
 			fieldname: "action",
 			label: __("Action"),
 			fieldtype: "Select",
-			options: ["", "Full ID number viewed", "Personal information export", "Report export", "Data Export", "Print / PDF", "File download", "API list with personal fields"]
+			options: ["", "Full ID number viewed", "Personal information export", "Report export", "Report view export", "Data Export", "Print / PDF", "File download", "API list with personal fields"]
 				.map((v) => ({ value: v, label: __(v) })),
 		},
 		{ fieldname: "unusual_only", label: __("Unusual Only"), fieldtype: "Check" },

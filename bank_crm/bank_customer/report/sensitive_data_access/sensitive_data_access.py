@@ -37,7 +37,8 @@ def get_columns():
 		{"label": _("When"), "fieldname": "creation", "fieldtype": "Datetime", "width": 160},
 		{"label": _("User"), "fieldname": "user", "fieldtype": "Link", "options": "User", "width": 200},
 		{"label": _("Action"), "fieldname": "action", "fieldtype": "Data", "width": 170},
-		{"label": _("Document Type"), "fieldname": "export_from", "fieldtype": "Data", "width": 150},
+		{"label": _("Document Type"), "fieldname": "doctype_label", "fieldtype": "Data", "width": 150},
+		{"label": "export_from", "fieldname": "export_from", "fieldtype": "Data", "hidden": 1},
 		{
 			"label": _("Document"),
 			"fieldname": "reference_document",
@@ -64,14 +65,16 @@ def action_of(row) -> str:
 		return _("Personal information export")
 	if row.method == API_LIST_METHOD:
 		return _("API list with personal fields")
-	if row.method == "Print" or (row.file_type == "PDF" and not row.report_name):
+	if row.method in ("Print", "PDF"):
 		return _("Print / PDF")
 	if row.export_from == "File":
 		return _("File download")
-	if row.report_name or row.method == "Report Export":
+	if row.method == "Report Export" or row.report_name:
 		return _("Report export")
-	if row.method and row.columns:
+	if row.columns:
 		return _("Data Export")
+	if row.file_type:
+		return _("Report view export")
 	return _("Export")
 
 
@@ -126,6 +129,7 @@ def get_data(filters):
 		if filters.action and row.action != _(filters.action):
 			continue
 		row.details = details_of(row)
+		row.doctype_label = _(row.export_from) if row.export_from else None
 		row.reveals_that_day = reveals.get((row.user, getdate(row.creation)), 0)
 		row.unusual = int(row.reveals_that_day > threshold)
 		if filters.unusual_only and not row.unusual:

@@ -31,7 +31,7 @@ def get_columns():
 			"width": 180,
 		},
 		{
-			"label": _("Branch"),
+			"label": _("Branch", context="Bank Customer Profile"),
 			"fieldname": "branch",
 			"fieldtype": "Link",
 			"options": "Bank Branch",

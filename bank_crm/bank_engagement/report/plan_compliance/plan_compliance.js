@@ -23,13 +23,13 @@ frappe.query_reports["Plan Compliance"] = {
 			fieldtype: "Select",
 			options: [
 				{ value: "Relationship Manager", label: __("Relationship Manager") },
-				{ value: "Branch", label: __("Branch") },
+				{ value: "Branch", label: __("Branch", null, "Bank Customer Profile") },
 				{ value: "Tier", label: __("Tier") },
 			],
 			default: "Relationship Manager",
 			reqd: 1,
 		},
-		{ fieldname: "branch", label: __("Branch"), fieldtype: "Link", options: "Bank Branch" },
+		{ fieldname: "branch", label: __("Branch", null, "Bank Customer Profile"), fieldtype: "Link", options: "Bank Branch" },
 		{ fieldname: "tier", label: __("Tier"), fieldtype: "Link", options: "Bank Customer Tier" },
 	],
 	formatter(value, row, column, data, default_formatter) {

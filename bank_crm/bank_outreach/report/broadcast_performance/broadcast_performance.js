@@ -11,7 +11,7 @@ frappe.query_reports["Broadcast Performance"] = {
 				{ value: "Broadcast", label: __("Broadcast") },
 				{ value: "Channel", label: __("Channel") },
 				{ value: "Tier", label: __("Tier") },
-				{ value: "Branch", label: __("Branch") },
+				{ value: "Branch", label: __("Branch", null, "Bank Customer Profile") },
 			],
 			default: "Broadcast",
 		},

@@ -1,6 +1,6 @@
 frappe.query_reports["Tier Distribution"] = {
 	filters: [
-		{ fieldname: "branch", label: __("Branch"), fieldtype: "Link", options: "Bank Branch" },
+		{ fieldname: "branch", label: __("Branch", null, "Bank Customer Profile"), fieldtype: "Link", options: "Bank Branch" },
 		{ fieldname: "relationship_manager", label: __("Relationship Manager"), fieldtype: "Link", options: "User" },
 		{ fieldname: "profile_type", label: __("Profile Type"), fieldtype: "Select", options: "\nIndividual\nCorporate" },
 	],

@@ -10,7 +10,7 @@ frappe.query_reports["Complaint Analysis"] = {
 			options: [
 				{ value: "Category", label: __("Category") },
 				{ value: "Product", label: __("Product") },
-				{ value: "Branch", label: __("Branch") },
+				{ value: "Branch", label: __("Branch", null, "Bank Customer Profile") },
 				{ value: "Root Cause", label: __("Root Cause") },
 				{ value: "Repeat Complainants", label: __("Repeat Complainants") },
 				{ value: "Workflow State", label: __("Workflow State") },
@@ -19,6 +19,6 @@ frappe.query_reports["Complaint Analysis"] = {
 		},
 		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date", default: frappe.datetime.add_months(frappe.datetime.get_today(), -12) },
 		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", default: frappe.datetime.get_today() },
-		{ fieldname: "branch", label: __("Branch"), fieldtype: "Link", options: "Bank Branch" },
+		{ fieldname: "branch", label: __("Branch", null, "Bank Customer Profile"), fieldtype: "Link", options: "Bank Branch" },
 	],
 };
