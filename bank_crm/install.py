@@ -199,6 +199,15 @@ def ensure_indexes():
 	)
 
 	visit_plan_indexes()
+	from bank_crm.bank_engagement.doctype.bank_care_event.bank_care_event import (
+		on_doctype_update as care_event_indexes,
+	)
+	from bank_crm.bank_outreach.doctype.bank_broadcast_recipient.bank_broadcast_recipient import (
+		on_doctype_update as recipient_indexes,
+	)
+
+	care_event_indexes()
+	recipient_indexes()
 
 
 def engagement_setup():
