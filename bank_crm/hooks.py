@@ -137,8 +137,13 @@ doc_events = {
 }
 
 # Frappe's personal-data download and deletion for a user (a member of staff) as data subject
+# (a download request exports these rows; a deletion request redacts the named fields and, with
+# "partial", the user's name and e-mail wherever they appear in the rows' text)
 user_data_fields = [
 	{"doctype": "Bank Branch Member", "filter_by": "user", "redact_fields": ["full_name"], "partial": 1},
+	{"doctype": "Bank Interaction", "filter_by": "relationship_manager", "partial": 1},
+	{"doctype": "Bank Data Subject Request", "filter_by": "handler", "partial": 1},
+	{"doctype": "Bank Tier Override", "filter_by": "owner", "partial": 1},
 ]
 
 # Frappe's generic reads that skip row-level access, through ones that apply it
