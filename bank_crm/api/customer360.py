@@ -3,10 +3,13 @@
 import frappe
 
 from bank_crm.services import customer360
+from bank_crm.services.servers import served_by
 
 
 @frappe.whitelist(methods=["GET"])
+@frappe.read_only()
 def get(customer: str) -> dict:
 	"""Everything about ``customer`` (the ERPNext Customer name) the caller may read; 403 with
-	nothing of the customer when the caller may not open it."""
-	return customer360.get(customer)
+	nothing of the customer when the caller may not open it. Read from the site's replica when
+	it has one (``read_from_replica``); ``served_by`` says which server answered."""
+	return {**customer360.get(customer), "served_by": served_by()}

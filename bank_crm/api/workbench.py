@@ -5,9 +5,11 @@ from frappe import _
 
 from bank_crm.permissions import get_scope
 from bank_crm.services import workbench
+from bank_crm.services.servers import served_by
 
 
 @frappe.whitelist(methods=["GET"])
+@frappe.read_only()
 def get(rm: str | None = None) -> dict:
 	"""Today's work in the caller's portfolio; ``rm`` narrows a branch manager's or head office's
 	view to one RM of their scope (anyone else's is refused)."""
@@ -18,4 +20,4 @@ def get(rm: str | None = None) -> dict:
 		allowed = not scope.restricted or scope.everything or rm in {r["user"] for r in workbench._rms()}
 		if not allowed:
 			frappe.throw(_("You may not open this record, or it does not exist."), frappe.PermissionError)
-	return workbench.get(rm or None)
+	return {**workbench.get(rm or None), "served_by": served_by()}  # the replica, when the site has one

@@ -243,6 +243,7 @@ def calendar_events(doctype, start, end, field_map, filters=None, fields=None):
 
 
 @frappe.whitelist()
+@frappe.read_only()
 def run_report(
 	report_name,
 	filters=None,
@@ -260,7 +261,7 @@ def run_report(
 		prepared = frappe.get_doc("Prepared Report", parsed["prepared_report_name"])
 		if not _trusted(frappe.session.user) and prepared.owner != frappe.session.user:
 			deny()
-	return frappe.desk.query_report.run(
+	result = frappe.desk.query_report.run(
 		report_name,
 		filters=filters,
 		user=frappe.session.user,
@@ -270,6 +271,11 @@ def run_report(
 		parent_field=parent_field,
 		are_default_filters=are_default_filters,
 	)
+	if isinstance(result, dict):  # which database server answered (the replica, when the site has one)
+		from bank_crm.services.servers import served_by
+
+		result["served_by"] = served_by()
+	return result
 
 
 @frappe.whitelist(allow_guest=True)

@@ -113,6 +113,10 @@ class TestCustomer360(FrappeTestCase):
 		self.assertEqual([r["name"] for r in data["service"]["requests"]], [self.request.name])
 		for section in ("value", "needs", "relationship", "timeline"):
 			self.assertIn(section, data)
+		# no replica in this site's config: the primary answered, and says so
+		primary_id = frappe.db.sql("select @@server_id")[0][0]
+		self.assertEqual(data["served_by"]["server"], "primary")
+		self.assertEqual(data["served_by"]["server_id"], primary_id)
 
 	def test_another_rms_customer_is_refused_and_nothing_of_it_is_sent(self):
 		for customer in (self.theirs, "NO-SUCH-CUSTOMER"):

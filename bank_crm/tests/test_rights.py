@@ -502,6 +502,7 @@ class TestAudit(FrappeTestCase):
 		response = self.run_report(self.auditor, "Sensitive Data Access", user="Administrator")
 		self.assertEqual(response.status_code, 200, response.text)
 		result = response.json["message"]["result"]
+		self.assertEqual(response.json["message"]["served_by"]["server"], "primary")  # no replica here
 		reveals = [r for r in result if r["reference_document"] == self.profile]
 		self.assertEqual(len(reveals), 2)
 		self.assertEqual({r["details"] for r in reveals}, {"客户来电核对身份", "开户资料复核"})
