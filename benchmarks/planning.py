@@ -13,6 +13,8 @@ as a table row (README, "Benchmarks"):
 1. First run: no customer has plan items yet (every item new: bulk inserts, and ToDos for
    the items due within the reminder window).
 2. Rerun with nothing changed: must write nothing.
+2b. The same rerun split into ``--shards`` key ranges (``enqueue_planning``), each shard in its
+   own process at the same time, as RQ workers run them.
 3. 1 % of Mass customers move up to VIP (as a segmentation run would write it); the run
    cancels their app touch and plans the VIP visits, calls and salons, writing only those.
 """
@@ -70,14 +72,77 @@ def sub(site, *args) -> dict:
 	return json.loads(out.strip().splitlines()[-1])
 
 
+def cmd_enqueue(site, shards):
+	"""The run record with its shards (the jobs themselves are started by ``sharded``)."""
+	connect(site)
+	from unittest.mock import patch
+
+	from bank_crm.services.planning import enqueue_planning
+
+	with patch("frappe.enqueue", lambda *a, **k: None):
+		print(json.dumps({"run": enqueue_planning(shard_count=shards)}))
+
+
+def cmd_shard(site, run, shard):
+	frappe = connect(site)
+	from bank_crm.services.planning import run_planning_shard
+
+	run_planning_shard(run, shard)
+	print(json.dumps({"peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+	frappe.destroy()
+
+
+def sharded(site, shards) -> dict:
+	"""One run split into ``shards`` jobs, each in its own process as an RQ worker runs it."""
+	out = subprocess.run(
+		[sys.executable, str(HERE), "--site", site, "--cmd", "enqueue", "--shards", str(shards)],
+		capture_output=True,
+		text=True,
+		check=True,
+	)
+	run = json.loads(out.stdout.strip().splitlines()[-1])["run"]
+	started = time.perf_counter()
+	procs = [
+		subprocess.Popen(
+			[sys.executable, str(HERE), "--site", site, "--cmd", "shard", "--run", run, "--shard", str(i)],
+			stdout=subprocess.PIPE,
+			text=True,
+		)
+		for i in range(shards)
+	]
+	peaks = [json.loads(p.communicate()[0].strip().splitlines()[-1])["peak_mib"] for p in procs]
+	seconds = time.perf_counter() - started
+	frappe = connect(site)
+	doc = frappe.get_doc("Bank Planning Run", run)
+	result = {
+		"seconds": round(seconds, 1),
+		"peak_mib": max(peaks),
+		"status": doc.status,
+		"customers": doc.customers,
+		"created": doc.created_items,
+		"redated": doc.redated_items,
+		"cancelled": doc.cancelled_items,
+		"tasks": doc.tasks_created,
+	}
+	frappe.destroy()
+	return result
+
+
 def main():
 	parser = argparse.ArgumentParser()
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--cmd", default=None)
 	parser.add_argument("--keep", action="store_true", help="keep the plan items afterwards")
+	parser.add_argument("--shards", type=int, default=2)
+	parser.add_argument("--run", help=argparse.SUPPRESS)
+	parser.add_argument("--shard", type=int, help=argparse.SUPPRESS)
 	args = parser.parse_args()
 	if args.cmd == "run":
 		return cmd_run(args.site)
+	if args.cmd == "enqueue":
+		return cmd_enqueue(args.site, args.shards)
+	if args.cmd == "shard":
+		return cmd_shard(args.site, args.run, args.shard)
 
 	frappe = connect(args.site)
 	customers = frappe.db.sql("select count(*) from `tabBank Customer Profile` where tier is not null")[0][0]
@@ -91,6 +156,12 @@ def main():
 	rows.append(("First run (no plan items yet)", first))
 	again = sub(args.site, "--cmd", "run")
 	rows.append(("Rerun, nothing changed", again))
+	rows.append(
+		(
+			f"Rerun, nothing changed, {args.shards} shards in {args.shards} worker processes",
+			sharded(args.site, args.shards),
+		)
+	)
 
 	movers = frappe.db.sql_list(
 		"""select name from `tabBank Customer Profile` where tier = 'Mass'

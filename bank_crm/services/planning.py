@@ -20,15 +20,17 @@ from datetime import date, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import getdate, now_datetime
+from frappe.utils import cint, get_datetime, getdate, now_datetime
 
 from bank_crm.core import cadence
+from bank_crm.services import shards
 from bank_crm.services.bulk import execute_values, in_list, insert_rows, lock_name, update_rows
 from bank_crm.services.people import languages as user_languages
 
 PLAN_ITEM = "Bank Visit Plan"
 SERVICE_PLAN = "Bank Service Plan"
 RUN = "Bank Planning Run"
+PROFILE = "Bank Customer Profile"
 SETTINGS = "Bank Engagement Settings"
 LOCK = "bank_crm_visit_planning"
 TMP = "bank_crm_tmp_plan"
@@ -72,8 +74,12 @@ def settings():
 # -- the daily job ----------------------------------------------------------------------------
 def daily():
 	"""Scheduler entry (daily_long): plan, create due tasks, flag overdue; automated touches
-	that are due; then care events."""
-	run_planning()
+	that are due; then care events. With *Planning Shards* above 1 the planning run is split over
+	the ``long`` queue's workers (``enqueue_planning``)."""
+	if cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) > 1:
+		enqueue_planning()
+	else:
+		run_planning()
 	send_due_touches()
 	from bank_crm.services.care import run_care_events
 
@@ -141,57 +147,172 @@ def send_due_touches(today: date | None = None, limit: int = 20000) -> dict:
 	return {"sent": sent, "skipped": skipped}
 
 
-def run_planning(today: date | None = None, batch_size: int | None = None) -> str | None:
+STATS = ("customers", "created_items", "redated_items", "cancelled_items", "reassigned_items")
+
+
+def run_planning(
+	today: date | None = None, batch_size: int | None = None, shard_count: int | None = None
+) -> str | None:
+	"""Run (or resume) the day's planning in this process, shard after shard; returns the run
+	record's name, or None when another process holds the planning lock."""
 	today = getdate(today or frappe.flags.current_date or None)
 	if not _acquire_lock():
 		frappe.log_error(title=_("Visit planning skipped"), message=_("Another planning run holds the lock."))
 		return None
-	started = time.monotonic()
+	try:
+		run = _start_run(today, shard_count or 1)
+		for shard in run.shards:
+			if shard.status != "Completed":
+				run_planning_shard(run.name, shard.shard_no, batch_size)
+	finally:
+		_release_lock()
+	return run.name
+
+
+def enqueue_planning(today: date | None = None, shard_count: int | None = None) -> str | None:
+	"""Split the day's planning into key-range shards of customers, one job each on the ``long``
+	queue (*Planning Shards* in the settings): workers on any host share the run; the last shard
+	to finish creates the due tasks, flags the overdue items and completes the run. A run of the
+	day that is not finished is resumed instead of starting another."""
+	today = getdate(today or frappe.flags.current_date or None)
+	if not _acquire_lock():
+		return None
+	try:
+		count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) or 1
+		run = _start_run(today, count)
+		for shard in run.shards:
+			if shard.status != "Completed":
+				frappe.enqueue(
+					"bank_crm.services.planning.run_planning_shard",
+					queue="long",
+					timeout=3600,
+					job_id=f"bank_crm_planning:{run.name}:{shard.shard_no}",
+					deduplicate=True,
+					run=run.name,
+					shard_no=shard.shard_no,
+				)
+	finally:
+		_release_lock()
+	return run.name
+
+
+def _start_run(today: date, count: int):
+	unfinished = frappe.db.get_value(
+		RUN,
+		{"run_date": today, "status": ("in", ("Queued", "Running", "Failed"))},
+		"name",
+		order_by="creation desc",
+	)
+	if unfinished:
+		return frappe.get_doc(RUN, unfinished)
 	run = frappe.get_doc(
-		{"doctype": RUN, "run_date": today, "status": "Running", "started_at": now_datetime()}
+		{
+			"doctype": RUN,
+			"run_date": today,
+			"status": "Queued",
+			"shards": shards.shard_rows(shards.key_ranges(PROFILE, count)),
+		}
 	).insert(ignore_permissions=True)
 	frappe.db.commit()  # the run record is visible while the run works
-	stats = dict.fromkeys(
-		("customers", "created_items", "redated_items", "cancelled_items", "reassigned_items"), 0
-	)
+	return run
+
+
+def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):
+	"""Plan one key range of customers (a job on the ``long`` queue, or a step of
+	``run_planning``), from its checkpoint; the last shard to finish completes the run."""
+	shard_no = int(shard_no)
+	if not shards.take(RUN, run, shard_no):
+		return
+	started = time.monotonic()
 	try:
-		reminder_days, default_batch = settings()
-		plans = load_plans()
-		after = ""
-		_ensure_tmp_table()
-		while True:
-			rows = _read_batch(after=after, limit=batch_size or default_batch)
-			if not rows:
-				break
-			after = rows[-1][0]
-			_plan_batch(rows, plans, today, stats)
-			frappe.db.commit()  # one batch is one unit of work; a crash resumes with the next run
-		stats["tasks_created"] = create_due_tasks(today, reminder_days)
-		stats["overdue_flagged"] = flag_overdue(today)
+		doc = frappe.get_doc(RUN, run)
+		shard = next(s for s in doc.shards if s.shard_no == shard_no)
+		today = getdate(doc.run_date)
+		if doc.status == "Queued" or not doc.started_at:
+			frappe.db.set_value(
+				RUN,
+				run,
+				{"status": "Running", "started_at": doc.started_at or now_datetime()},
+				update_modified=False,
+			)
+		shards.set_shard(RUN, run, shard_no, {"status": "Running"})
 		frappe.db.commit()
-		status, error = "Completed", None
+		stats = {k: 0 for k in STATS} | json.loads(shard.result or "{}")
+		_, default_batch = settings()
+		plans = load_plans()
+		after, until = shard.checkpoint or shard.range_from or "", shard.range_to or ""
+		_ensure_tmp_table()
+		try:
+			while True:
+				rows = _read_batch(after=after, limit=batch_size or default_batch, until=until)
+				if not rows:
+					break
+				after = rows[-1][0]
+				_plan_batch(rows, plans, today, stats)
+				# one batch is one unit of work: a killed worker's shard resumes after it
+				shards.set_shard(
+					RUN,
+					run,
+					shard_no,
+					{"checkpoint": after, "processed": stats["customers"], "result": json.dumps(stats)},
+				)
+				frappe.db.commit()
+		finally:
+			_drop_tmp_table()
+		shards.set_shard(
+			RUN,
+			run,
+			shard_no,
+			{
+				"status": "Completed",
+				"duration_seconds": round(time.monotonic() - started, 2),
+				"result": json.dumps(stats),
+			},
+		)
+		frappe.db.commit()
 	except Exception:
 		frappe.db.rollback()
-		status, error = "Failed", traceback.format_exc()
+		error = traceback.format_exc()
 		frappe.log_error(title=_("Visit planning failed"))
+		shards.set_shard(RUN, run, shard_no, {"status": "Failed", "error_log": error[-4000:]})
+		frappe.db.set_value(RUN, run, {"status": "Failed", "error_log": error[-4000:]}, update_modified=False)
+		frappe.db.commit()
+		return
 	finally:
-		_drop_tmp_table()
-		_release_lock()
-	frappe.db.set_value(
-		RUN,
-		run.name,
-		{
-			**stats,
-			"status": status,
-			"error_log": error,
-			"finished_at": now_datetime(),
-			"duration_seconds": round(time.monotonic() - started, 2),
-		},
-		update_modified=False,
-	)
-	frappe.db.set_single_value(SETTINGS, "last_planning_run", run.name)
-	frappe.db.commit()
-	return run.name
+		shards.release(run, shard_no)
+	_finish(run)
+
+
+def _finish(run: str):
+	"""Once every shard is done: the due tasks and overdue flags (site-wide, once), the totals."""
+	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(f"{run}:finish"),))[0][0]:
+		return
+	try:
+		done, totals = shards.results(RUN, run)
+		doc = frappe.get_doc(RUN, run)
+		if not done or doc.status == "Completed":
+			return
+		today = getdate(doc.run_date)
+		reminder_days, _batch = settings()
+		totals["tasks_created"] = create_due_tasks(today, reminder_days)
+		totals["overdue_flagged"] = flag_overdue(today)
+		started = doc.started_at or doc.creation
+		frappe.db.set_value(
+			RUN,
+			run,
+			{
+				**{k: totals.get(k, 0) for k in (*STATS, "tasks_created", "overdue_flagged")},
+				"status": "Completed",
+				"error_log": None,
+				"finished_at": now_datetime(),
+				"duration_seconds": round((now_datetime() - get_datetime(started)).total_seconds(), 2),
+			},
+			update_modified=False,
+		)
+		frappe.db.set_single_value(SETTINGS, "last_planning_run", run)
+		frappe.db.commit()
+	finally:
+		frappe.db.sql("select release_lock(%s)", (lock_name(f"{run}:finish"),))
 
 
 def plan_profiles(profiles: list[str], today: date | None = None) -> dict:
@@ -214,7 +335,9 @@ def plan_profiles(profiles: list[str], today: date | None = None) -> dict:
 
 
 # -- reading ----------------------------------------------------------------------------------
-def _read_batch(after: str | None = None, limit: int | None = None, names: list[str] | None = None):
+def _read_batch(
+	after: str | None = None, limit: int | None = None, names: list[str] | None = None, until: str = ""
+):
 	"""Profiles of the batch as (name, customer, customer_name, tier, rm, branch, dnc,
 	has_overrides, signature of the open items).
 
@@ -222,13 +345,15 @@ def _read_batch(after: str | None = None, limit: int | None = None, names: list[
 	covering index ``profile_open_signature``, and the profiles with overrides — rather than
 	subqueries per profile."""
 	where = "p.name in %(names)s" if names else "p.name > %(after)s"
+	if until and not names:
+		where += " and p.name <= %(until)s"  # the shard's last key
 	profiles = frappe.db.sql(
 		f"""select p.name, p.customer, p.customer_name, p.tier, ifnull(p.relationship_manager, ''),
 			ifnull(p.branch, ''), p.do_not_contact
 		from `tabBank Customer Profile` p
 		where {where}
 		order by p.name {"limit %(limit)s" if limit else ""}""",
-		{"after": after or "", "limit": limit, "names": tuple(names or ())},
+		{"after": after or "", "limit": limit, "names": tuple(names or ()), "until": until},
 	)
 	if not profiles:
 		return []

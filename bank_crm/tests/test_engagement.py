@@ -234,6 +234,38 @@ class TestVisitPlanning(EngagementCase):
 		)
 		self.assertGreaterEqual(run.customers, 1)
 
+	def test_workers_share_a_run_by_key_range_and_a_killed_workers_shard_is_taken_again(self):
+		from unittest.mock import patch
+
+		_customer, profile = self.customer(self.rm_a, "High-end")
+		profiles = frappe.db.count("Bank Customer Profile")
+		day = getdate()
+		for unfinished in frappe.get_all("Bank Planning Run", {"status": ("!=", "Completed")}, pluck="name"):
+			frappe.db.set_value("Bank Planning Run", unfinished, "status", "Completed")  # not this test's
+		jobs = []
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
+			name = planning.enqueue_planning(day, shard_count=2)
+		self.assertEqual([j["queue"] for j in jobs], ["long", "long"])
+		run = frappe.get_doc("Bank Planning Run", name)
+		self.assertEqual([s.status for s in run.shards], ["Queued", "Queued"])
+		self.assertEqual(run.shards[0].range_to, run.shards[1].range_from)  # contiguous, no gap
+		# the first worker is killed after its shard started; a second enqueue resumes the same run
+		frappe.db.set_value("Bank Job Shard", run.shards[0].name, "status", "Running")
+		frappe.db.commit()
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
+			self.assertEqual(planning.enqueue_planning(day, shard_count=2), name)
+		for job in jobs[2:]:  # the workers take them, in either order
+			planning.run_planning_shard(job["run"], job["shard_no"])
+		run.reload()
+		self.assertEqual(run.status, "Completed", run.error_log)
+		self.assertEqual([s.status for s in run.shards], ["Completed", "Completed"])
+		self.assertEqual(sum(s.processed for s in run.shards), profiles)
+		self.assertEqual(run.customers, profiles)
+		self.assertEqual(set(open_items(profile)), {"Visit", "Call", "Message"})
+		# a shard that is done is not done twice
+		planning.run_planning_shard(name, 0)
+		self.assertEqual(frappe.db.get_value("Bank Planning Run", name, "customers"), profiles)
+
 
 class TestInteractions(EngagementCase):
 	@classmethod
