@@ -131,7 +131,8 @@ def timed(session, url, params, n):
 		started = time.perf_counter()
 		r = session.get(url, params=params)
 		times.append((time.perf_counter() - started) * 1000)
-		r.raise_for_status()
+		if not r.ok:
+			raise RuntimeError(f"{url}: {r.status_code} {r.text[:3000]}")
 		served = r.json()["message"]["served_by"]
 		servers.add((served["server"], served["server_id"]))
 	ordered = sorted(times)
@@ -198,16 +199,21 @@ def main():
 			check=True,
 			stdout=out,
 		)
-	with open(dump) as source:
-		subprocess.run(["mariadb", "-h127.0.0.1", f"-P{args.port}", "-uroot"], stdin=source, check=True)
+	# the primary first: naming the host resets the coordinates, which the dump then sets
 	mysql(
 		args.port,
 		"",
-		f"create user if not exists '{database}'@'%' identified by '{db_password}'; "
-		f"grant select on `{database}`.* to '{database}'@'%'; "
+		"drop user if exists ''@'localhost'; "  # an anonymous user would shadow the site's user
+		f"create user if not exists '{database}'@'127.0.0.1' identified by '{db_password}'; "
+		f"create user if not exists '{database}'@'localhost' identified by '{db_password}'; "
+		f"grant select on `{database}`.* to '{database}'@'127.0.0.1'; "
+		f"grant select on `{database}`.* to '{database}'@'localhost'; "
 		f"change master to master_host='127.0.0.1', master_port={primary_port}, "
-		f"master_user='bank_crm_repl', master_password='{repl_password}'; start slave",
+		f"master_user='bank_crm_repl', master_password='{repl_password}'",
 	)
+	with open(dump) as source:  # with the primary's binary-log position (--master-data)
+		subprocess.run(["mariadb", "-h127.0.0.1", f"-P{args.port}", "-uroot"], stdin=source, check=True)
+	mysql(args.port, "", "start slave")
 	report["replica"] = {
 		"server_id": SERVER_ID,
 		"port": args.port,
@@ -285,7 +291,7 @@ def main():
 			"on_replica_after_ms": round((time.perf_counter() - waited) * 1000),
 		}
 		mysql(primary_port, root, f"delete from `tabBank Interaction` where name = '{name}'", database)
-		status = mysql(args.port, "", "show slave status\\G")
+		status = sh("mariadb", "-h127.0.0.1", f"-P{args.port}", "-uroot", "-e", "show slave status\\G").stdout
 		report["replication"] = {
 			line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
 			for line in status.splitlines()

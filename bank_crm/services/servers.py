@@ -9,6 +9,6 @@ def served_by() -> dict:
 	"""``{"server": "replica" | "primary", "server_id": …, "port": …}`` of the connection that
 	is answering now (one trivial query)."""
 	replica = getattr(frappe.local, "replica_db", None)
-	on_replica = replica is not None and frappe.db is replica
+	on_replica = replica is not None and getattr(frappe.local, "db", None) is replica
 	server_id, port = frappe.db.sql("select @@server_id, @@port")[0]
 	return {"server": "replica" if on_replica else "primary", "server_id": server_id, "port": port}
