@@ -203,8 +203,8 @@ def _start_run(today: date, count: int):
 		"name",
 		order_by="creation desc",
 	)
-	if unfinished:
-		return frappe.get_doc(RUN, unfinished)
+	if unfinished and frappe.db.exists(shards.SHARD, {"parenttype": RUN, "parent": unfinished}):
+		return frappe.get_doc(RUN, unfinished)  # resumed (a run of before shards is left as it is)
 	run = frappe.get_doc(
 		{
 			"doctype": RUN,

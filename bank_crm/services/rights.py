@@ -10,6 +10,7 @@ by MariaDB (``sha2``) exactly as ``core.rights.pseudonym`` computes it.
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 
 import frappe
@@ -18,7 +19,8 @@ from frappe.utils import cint, getdate, now_datetime, today
 
 from bank_crm.core import rights
 from bank_crm.core.dates import add_years
-from bank_crm.services.bulk import in_list, in_list_with_params, literal
+from bank_crm.services import shards
+from bank_crm.services.bulk import in_list, in_list_with_params, literal, lock_name
 
 PROFILE = "Bank Customer Profile"
 REQUEST = "Bank Data Subject Request"
@@ -338,6 +340,23 @@ def due_customers(on: date | None = None, limit: int | None = None) -> list[str]
 	return rights.due_for_anonymisation(((c, getdate(e), False) for c, e in rows), on, policy())
 
 
+def _due_batch(on: date, after: str, until: str, limit: int) -> list[tuple[str, str]]:
+	"""The next ``limit`` due customers of a key range of profiles, in profile order:
+	``(profile, customer)``."""
+	years = policy().longest()
+	cutoff = add_years(on, -years) + timedelta(days=1)  # a superset; core.rights decides
+	rows = frappe.db.sql(
+		f"""select name, customer, relationship_ended_on from `tab{PROFILE}`
+		where relationship_ended_on is not null and relationship_ended_on <= %(cutoff)s
+			and anonymised_on is null and name > %(after)s {"and name <= %(until)s" if until else ""}
+		order by name limit %(limit)s""",
+		{"cutoff": cutoff, "after": after or "", "until": until, "limit": int(limit)},
+	)
+	due = set(rights.due_for_anonymisation(((c, getdate(e), False) for _p, c, e in rows), on, policy()))
+	# a profile the rule keeps still moves the checkpoint on
+	return [(p, c if c in due else None) for p, c, _e in rows]
+
+
 def anonymise(customers: list[str]) -> dict:
 	"""Anonymise a batch of customers: the plan's fields replaced with one UPDATE per doctype
 	and kind, the encrypted ID number, contacts and addresses removed, and what the records
@@ -485,35 +504,144 @@ def _sets(meta, plan: dict[str, str], customer_sql: str | None) -> list[str]:
 	return sets
 
 
-def run_anonymisation(on=None, batch_size: int = 1_000, limit: int | None = None) -> str:
-	"""The retention job: anonymise every customer due, in batches (each batch its own
-	transaction), and leave a run record."""
-	run = frappe.get_doc(
-		{"doctype": RUN, "status": "Running", "started_on": now_datetime(), "as_of": getdate(on or today())}
-	)
-	run.insert(ignore_permissions=True)
-	frappe.db.commit()
-	done = 0
+RETENTION_LOCK = "bank_crm_retention"
+
+
+def run_anonymisation(on=None, batch_size: int | None = None, shard_count: int | None = None) -> str | None:
+	"""The retention job in this process: anonymise every customer due, shard after shard, in
+	batches (each batch its own transaction), and leave a run record; a run of the day that is
+	not finished is resumed. None when another process holds the job's lock."""
+	on = getdate(on or today())
+	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(RETENTION_LOCK),))[0][0]:
+		return None
 	try:
-		due = due_customers(on, limit)
-		run.db_set("customers_due", len(due))
-		for start in range(0, len(due), batch_size):
-			anonymise(due[start : start + batch_size])
-			done += len(due[start : start + batch_size])
-			run.db_set("customers_anonymised", done)
-			frappe.db.commit()
-		run.db_set({"status": "Completed", "finished_on": now_datetime()})
-	except Exception:
-		frappe.db.rollback()
-		run.db_set(
-			{"status": "Failed", "finished_on": now_datetime(), "error": frappe.get_traceback()[-2000:]}
-		)
-		frappe.db.commit()
-		raise
-	frappe.db.commit()
+		run = _start_retention(on, shard_count or 1)
+		for shard in run.shards:
+			if shard.status != "Completed":
+				run_anonymisation_shard(run.name, shard.shard_no, batch_size)
+	finally:
+		frappe.db.sql("select release_lock(%s)", (lock_name(RETENTION_LOCK),))
 	return run.name
 
 
+def enqueue_anonymisation(on=None, shard_count: int | None = None) -> str | None:
+	"""The retention job split into key-range shards of customers, one job each on the ``long``
+	queue (*Anonymisation Shards*): the workers of any host share the run."""
+	on = getdate(on or today())
+	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(RETENTION_LOCK),))[0][0]:
+		return None
+	try:
+		count = (
+			shard_count or cint(frappe.db.get_single_value("Bank CRM Settings", "anonymisation_shards")) or 1
+		)
+		run = _start_retention(on, count)
+		for shard in run.shards:
+			if shard.status != "Completed":
+				frappe.enqueue(
+					"bank_crm.services.rights.run_anonymisation_shard",
+					queue="long",
+					timeout=3600,
+					job_id=f"bank_crm_retention:{run.name}:{shard.shard_no}",
+					deduplicate=True,
+					run=run.name,
+					shard_no=shard.shard_no,
+				)
+	finally:
+		frappe.db.sql("select release_lock(%s)", (lock_name(RETENTION_LOCK),))
+	return run.name
+
+
+def _start_retention(on: date, count: int):
+	unfinished = frappe.db.get_value(
+		RUN,
+		{"as_of": on, "status": ("in", ("Queued", "Running", "Failed"))},
+		"name",
+		order_by="creation desc",
+	)
+	if unfinished and frappe.db.exists(shards.SHARD, {"parenttype": RUN, "parent": unfinished}):
+		return frappe.get_doc(RUN, unfinished)  # resumed (a run of before shards is left as it is)
+	run = frappe.get_doc(
+		{
+			"doctype": RUN,
+			"status": "Queued",
+			"as_of": on,
+			"customers_due": len(due_customers(on)),
+			"shards": shards.shard_rows(shards.key_ranges(PROFILE, count)),
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()
+	return run
+
+
+def run_anonymisation_shard(run: str, shard_no: int, batch_size: int | None = None):
+	"""Anonymise the due customers of one key range (a job on the ``long`` queue, or a step of
+	``run_anonymisation``), from its checkpoint; the last shard to finish completes the run."""
+	shard_no = int(shard_no)
+	if not shards.take(RUN, run, shard_no):
+		return
+	started = time.monotonic()
+	try:
+		doc = frappe.get_doc(RUN, run)
+		shard = next(s for s in doc.shards if s.shard_no == shard_no)
+		if doc.status == "Queued":
+			frappe.db.set_value(
+				RUN, run, {"status": "Running", "started_on": now_datetime()}, update_modified=False
+			)
+		shards.set_shard(RUN, run, shard_no, {"status": "Running"})
+		frappe.db.commit()
+		size = (
+			batch_size
+			or cint(frappe.db.get_single_value("Bank CRM Settings", "anonymisation_batch_size"))
+			or 1_000
+		)
+		after, done = shard.checkpoint or shard.range_from or "", shard.processed or 0
+		while batch := _due_batch(getdate(doc.as_of), after, shard.range_to or "", size):
+			customers = [c for _p, c in batch if c]
+			anonymise(customers)
+			after, done = batch[-1][0], done + len(customers)
+			shards.set_shard(RUN, run, shard_no, {"checkpoint": after, "processed": done})
+			frappe.db.commit()  # a batch is one unit of work: a killed worker's shard resumes after it
+		shards.set_shard(
+			RUN,
+			run,
+			shard_no,
+			{
+				"status": "Completed",
+				"duration_seconds": round(time.monotonic() - started, 2),
+				"result": json.dumps({"anonymised": done}),
+			},
+		)
+		frappe.db.commit()
+	except Exception:
+		frappe.db.rollback()
+		error = frappe.get_traceback()[-4000:]
+		frappe.log_error(title=f"bank_crm retention {run} shard {shard_no} failed")
+		shards.set_shard(RUN, run, shard_no, {"status": "Failed", "error_log": error})
+		frappe.db.set_value(RUN, run, {"status": "Failed", "error": error}, update_modified=False)
+		frappe.db.commit()
+		return
+	finally:
+		shards.release(run, shard_no)
+	finished, totals = shards.results(RUN, run)
+	if finished:
+		frappe.db.set_value(
+			RUN,
+			run,
+			{
+				"status": "Completed",
+				"customers_anonymised": totals.get("anonymised", 0),
+				"finished_on": now_datetime(),
+				"error": None,
+			},
+			update_modified=False,
+		)
+		frappe.db.commit()
+
+
 def daily():
-	"""Scheduler entry (daily_long)."""
-	run_anonymisation()
+	"""Scheduler entry (daily_long): in this worker, or over the ``long`` queue's workers with
+	*Anonymisation Shards* above 1."""
+	if cint(frappe.db.get_single_value("Bank CRM Settings", "anonymisation_shards")) > 1:
+		enqueue_anonymisation()
+	else:
+		run_anonymisation()

@@ -379,6 +379,45 @@ class TestRights(FrappeTestCase):
 		self.assertTrue(frappe.db.exists("Bank Interaction", {"customer": alias}))
 		self.assertNotIn(alias, service.due_customers())
 
+	def test_the_retention_job_is_shared_by_workers_and_a_killed_workers_shard_is_taken_again(self):
+		from unittest.mock import patch
+
+		ended = add_years(today(), -7)
+		due = []
+		for _ in range(3):
+			customer, profile = self.customer()
+			frappe.db.set_value(PROFILE, profile, "relationship_ended_on", ended)
+			due.append(customer)
+		frappe.db.commit()
+		all_due = len(service.due_customers())
+		self.assertGreaterEqual(all_due, 3)
+		for unfinished in frappe.get_all(
+			"Bank Anonymisation Run", {"status": ("!=", "Completed")}, pluck="name"
+		):
+			frappe.db.set_value(
+				"Bank Anonymisation Run", unfinished, "status", "Completed"
+			)  # not this test's
+		jobs = []
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
+			name = service.enqueue_anonymisation(shard_count=2)
+			run = frappe.get_doc("Bank Anonymisation Run", name)
+			self.assertEqual((run.customers_due, len(run.shards), len(jobs)), (all_due, 2, 2))
+			frappe.db.set_value("Bank Job Shard", run.shards[1].name, "status", "Running")  # its worker died
+			frappe.db.commit()
+			self.assertEqual(service.enqueue_anonymisation(shard_count=2), name)  # the same run again
+		for job in reversed(jobs[2:]):
+			service.run_anonymisation_shard(job["run"], job["shard_no"], batch_size=1)
+		run.reload()
+		self.assertEqual(run.status, "Completed", run.error)
+		self.assertEqual(run.customers_anonymised, all_due)
+		self.assertEqual(sum(s.processed for s in run.shards), all_due)
+		self.assertEqual(service.due_customers(), [])
+		for customer in due:  # named after the person on this site: renamed to the pseudonym
+			self.customers.append(service.rights.pseudonym(customer))
+		self.assertEqual(
+			{frappe.db.get_value(PROFILE, p, "anonymised_on") for p in self.profiles[-3:]}, {getdate(today())}
+		)
+
 	def _found(self, *values) -> dict:
 		"""Every text column of every table of the site's database holding one of ``values``."""
 		found = {}
