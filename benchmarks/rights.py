@@ -14,6 +14,8 @@ Steps, printed as JSON (README, "Benchmarks"):
 2. ``bank_crm.services.rights.run_anonymisation`` runs in its own process (its peak memory is
    its own), batches of ``--batch`` customers, each its own transaction; time, rows per second,
    the run record.
+   With ``--shards`` N, the run is split into N key ranges (``enqueue_anonymisation``), each in its
+   own process at the same time, as RQ workers run them.
 3. A check on a sample of the anonymised customers: no name, mobile number or ID fingerprint
    left on their profile, Customer and records; the customers not chosen are untouched.
 """
@@ -60,15 +62,85 @@ def cmd_run(site, batch):
 	)
 
 
+def cmd_enqueue(site, shards):
+	connect(site)
+	from unittest.mock import patch
+
+	from bank_crm.services.rights import enqueue_anonymisation
+
+	with patch("frappe.enqueue", lambda *a, **k: None):
+		print(json.dumps({"run": enqueue_anonymisation(shard_count=shards)}))
+
+
+def cmd_shard(site, run, shard, batch):
+	connect(site)
+	from bank_crm.services.rights import run_anonymisation_shard
+
+	run_anonymisation_shard(run, shard, batch_size=batch)
+	print(json.dumps({"peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+
+
+def sharded(site, shards, batch) -> dict:
+	"""The retention job split into ``shards`` jobs, each in its own process as an RQ worker runs it."""
+	out = subprocess.run(
+		[sys.executable, str(HERE), "--site", site, "--cmd", "enqueue", "--shards", str(shards)],
+		capture_output=True,
+		text=True,
+		check=True,
+	)
+	run = json.loads(out.stdout.strip().splitlines()[-1])["run"]
+	started = time.perf_counter()
+	procs = [
+		subprocess.Popen(
+			[
+				sys.executable,
+				str(HERE),
+				"--site",
+				site,
+				"--cmd",
+				"shard",
+				"--run",
+				run,
+				"--shard",
+				str(i),
+				"--batch",
+				str(batch),
+			],
+			stdout=subprocess.PIPE,
+			text=True,
+		)
+		for i in range(shards)
+	]
+	peaks = [json.loads(p.communicate()[0].strip().splitlines()[-1])["peak_mib"] for p in procs]
+	seconds = time.perf_counter() - started
+	frappe = connect(site)
+	doc = frappe.get_doc("Bank Anonymisation Run", run)
+	return {
+		"seconds": round(seconds, 1),
+		"peak_mib": max(peaks),
+		"status": doc.status,
+		"due": doc.customers_due,
+		"anonymised": doc.customers_anonymised,
+		"per_second": round(doc.customers_anonymised / seconds) if seconds else None,
+	}
+
+
 def main():
 	parser = argparse.ArgumentParser()
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--customers", type=int, default=10_000)
 	parser.add_argument("--batch", type=int, default=1_000)
+	parser.add_argument("--shards", type=int, default=1, help="jobs in parallel processes, as RQ workers")
 	parser.add_argument("--cmd", help=argparse.SUPPRESS)
+	parser.add_argument("--run", help=argparse.SUPPRESS)
+	parser.add_argument("--shard", type=int, help=argparse.SUPPRESS)
 	args = parser.parse_args()
 	if args.cmd == "run":
 		return cmd_run(args.site, args.batch)
+	if args.cmd == "enqueue":
+		return cmd_enqueue(args.site, args.shards)
+	if args.cmd == "shard":
+		return cmd_shard(args.site, args.run, args.shard, args.batch)
 
 	frappe = connect(args.site)
 	total = frappe.db.sql("select count(*) from `tabBank Customer Profile`")[0][0]
@@ -99,13 +171,16 @@ def main():
 	}
 	frappe.destroy()
 
-	out = subprocess.run(
-		[sys.executable, str(HERE), "--site", args.site, "--cmd", "run", "--batch", str(args.batch)],
-		capture_output=True,
-		text=True,
-		check=True,
-	)
-	result = json.loads(out.stdout.strip().splitlines()[-1])
+	if args.shards > 1:
+		result = sharded(args.site, args.shards, args.batch)
+	else:
+		out = subprocess.run(
+			[sys.executable, str(HERE), "--site", args.site, "--cmd", "run", "--batch", str(args.batch)],
+			capture_output=True,
+			text=True,
+			check=True,
+		)
+		result = json.loads(out.stdout.strip().splitlines()[-1])
 
 	frappe = connect(args.site)
 	left = []
