@@ -21,6 +21,8 @@ SHARD = "Bank Job Shard"
 def key_ranges(table: str, count: int, key: str = "name") -> list[tuple[str, str]]:
 	"""``count`` contiguous ranges of ``table``'s ``key``: (exclusive start, inclusive end), the
 	last one open-ended ('')."""
+	if count <= 1:
+		return [("", "")]
 	total = frappe.db.sql(f"select count(*) from `tab{table}`")[0][0]
 	bounds = [""]
 	for i in range(1, max(count, 1)):

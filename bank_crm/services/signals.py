@@ -22,9 +22,10 @@ from datetime import date, datetime, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, get_datetime, getdate, now_datetime
+from frappe.utils import add_days, cint, get_datetime, getdate, now_datetime
 
 from bank_crm.core import signals, suitability
+from bank_crm.services import shards
 from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, lock_name
 from bank_crm.services.people import languages
 
@@ -39,8 +40,12 @@ FIRST_RUN_DAYS = 1
 
 
 def hourly():
-	"""Scheduler entry (``hourly_long``): detect, then expire what was left open too long."""
-	detect("Scheduled")
+	"""Scheduler entry (``hourly_long``): detect (over the ``long`` queue's workers with
+	*Detection Shards* above 1), then expire what was left open too long."""
+	if cint(frappe.db.get_single_value(SETTINGS, "detection_shards")) > 1:
+		detect("Scheduled", enqueue_shards=True)
+	else:
+		detect("Scheduled")
 
 
 def enqueue() -> str:
@@ -84,61 +89,183 @@ def rule_from_doc(doc) -> signals.Rule:
 
 
 def detect(
-	trigger: str = "Scheduled", now: datetime | None = None, since: datetime | None = None
+	trigger: str = "Scheduled",
+	now: datetime | None = None,
+	since: datetime | None = None,
+	shard_count: int | None = None,
+	enqueue_shards: bool = False,
 ) -> str | None:
 	"""One detection run; returns the run record's name (None when another run holds the lock).
+
+	The new data of the window is split by customer key range into shards (*Detection Shards*):
+	run here one after the other, or with ``enqueue_shards`` one job each on the ``long`` queue,
+	shared by the workers of any host. A run that did not finish (a killed worker, an error) is
+	resumed by the next call from its shards' checkpoints, over the same window: the watermark
+	moves only when every shard is done, and two runs never overlap.
 
 	``since`` reads new data from that time instead of the last watermark (demo data loaded
 	with earlier arrival times)."""
 	now = get_datetime(now or frappe.flags.current_datetime or now_datetime())
 	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(LOCK),))[0][0]:
 		return None
-	started = time.monotonic()
 	try:
-		_fail_abandoned_runs()
-		settings = frappe.get_cached_doc(SETTINGS)
-		window_from = since or _watermark() or now - timedelta(days=FIRST_RUN_DAYS)
-		window_to = now - timedelta(seconds=int(settings.detection_lag_seconds or 0))
-		run = frappe.get_doc(
-			{
-				"doctype": RUN,
-				"status": "Running",
-				"trigger": trigger,
-				"started_on": now,
-				"window_from": window_from,
-				"window_to": window_to,
-			}
-		).insert(ignore_permissions=True)
-		frappe.db.commit()  # the run is visible (and its window) while it works
-		stats = {"events_scanned": 0, "customers_evaluated": 0, "signals_raised": 0, "signals_expired": 0}
-		status, errors = "Completed", None
-		try:
-			_run(window_from, window_to, now, int(settings.detection_batch_size or 5000), stats)
-			stats["signals_expired"] = expire(now, int(settings.signal_expiry_days or 0))
-			frappe.db.commit()
-		except Exception:
-			frappe.db.rollback()
-			status, errors = "Failed", traceback.format_exc()
-			frappe.log_error(
-				title=_("Need-signal detection failed"), reference_doctype=RUN, reference_name=run.name
+		run = _unfinished_run()
+		if run is None:
+			_fail_abandoned_runs()
+			settings = frappe.get_cached_doc(SETTINGS)
+			window_from = since or _watermark() or now - timedelta(days=FIRST_RUN_DAYS)
+			window_to = now - timedelta(seconds=int(settings.detection_lag_seconds or 0))
+			count = shard_count or (cint(settings.detection_shards) if enqueue_shards else 1) or 1
+			run = frappe.get_doc(
+				{
+					"doctype": RUN,
+					"status": "Queued",
+					"trigger": trigger,
+					"started_on": now,
+					"window_from": window_from,
+					"window_to": window_to,
+					"shards": shards.shard_rows(shards.key_ranges("Customer", count)),
+				}
+			).insert(ignore_permissions=True)
+			frappe.db.commit()  # the run is visible (and its window) while it works
+		for shard in run.shards:
+			if shard.status == "Completed":
+				continue
+			if enqueue_shards:
+				frappe.enqueue(
+					"bank_crm.services.signals.detect_shard",
+					queue="long",
+					job_id=f"bank_crm_need_signals:{run.name}:{shard.shard_no}",
+					deduplicate=True,
+					run=run.name,
+					shard_no=shard.shard_no,
+					at=now,  # ("now" is frappe.enqueue's own: run at once)
+				)
+			else:
+				detect_shard(run.name, shard.shard_no, now)
+		return run.name
+	finally:
+		frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
+
+
+def _unfinished_run():
+	"""The last run that has shards and did not complete (resumed over its own window)."""
+	name = frappe.db.get_value(
+		RUN, {"status": ("in", ("Queued", "Running", "Failed"))}, "name", order_by="creation desc"
+	)
+	if name and frappe.db.exists(shards.SHARD, {"parenttype": RUN, "parent": name}):
+		newer = frappe.db.exists(
+			RUN, {"status": "Completed", "creation": (">", frappe.db.get_value(RUN, name, "creation"))}
+		)
+		if not newer:
+			return frappe.get_doc(RUN, name)
+	return None
+
+
+def detect_shard(run: str, shard_no: int, at: datetime | None = None):
+	"""Evaluate the rules for the customers of one key range whose new data concerns them, in
+	batches from the shard's checkpoint (a job on the ``long`` queue, or a step of ``detect``);
+	the last shard to finish expires old signals and completes the run."""
+	shard_no = int(shard_no)
+	if not shards.take(RUN, run, shard_no):
+		return
+	started = time.monotonic()
+	doc = frappe.get_doc(RUN, run)
+	now = get_datetime(at or doc.started_on)
+	try:
+		shard = next(s for s in doc.shards if s.shard_no == shard_no)
+		frappe.db.set_value(RUN, run, "status", "Running", update_modified=False)
+		shards.set_shard(RUN, run, shard_no, {"status": "Running"})
+		frappe.db.commit()
+		stats = {"events_scanned": 0, "customers_evaluated": 0, "signals_raised": 0} | json.loads(
+			shard.result or "{}"
+		)
+		batch_size = int(frappe.get_cached_doc(SETTINGS).detection_batch_size or 5000)
+		rules = load_rules()
+		if rules:
+			candidates, scanned = _candidates(
+				rules, get_datetime(doc.window_from), get_datetime(doc.window_to), now
 			)
+			lo, hi, after = shard.range_from or "", shard.range_to or "", shard.checkpoint or ""
+
+			def in_range(c: str) -> bool:
+				return c > lo and (not hi or c <= hi)
+
+			candidates = {rule: {c for c in names if in_range(c)} for rule, names in candidates.items()}
+			customers = sorted({c for names in candidates.values() for c in names})
+			stats["events_scanned"] = scanned if shard_no == 0 else 0  # read by every shard, counted once
+			stats["customers_evaluated"] = len(customers)
+			todo = [c for c in customers if c > after]
+			for start in range(0, len(todo), batch_size):
+				chunk = todo[start : start + batch_size]
+				chunk_set = set(chunk)
+				narrowed = {rule: [c for c in names if c in chunk_set] for rule, names in candidates.items()}
+				stats["signals_raised"] += _evaluate(rules, chunk, narrowed, now)
+				# a batch is one unit of work: a killed worker's shard resumes after it
+				shards.set_shard(
+					RUN,
+					run,
+					shard_no,
+					{"checkpoint": chunk[-1], "processed": start + len(chunk), "result": json.dumps(stats)},
+				)
+				frappe.db.commit()
+		shards.set_shard(
+			RUN,
+			run,
+			shard_no,
+			{
+				"status": "Completed",
+				"duration_seconds": round(time.monotonic() - started, 3),
+				"result": json.dumps(stats),
+			},
+		)
+		frappe.db.commit()
+	except Exception:
+		frappe.db.rollback()
+		errors = traceback.format_exc()
+		frappe.log_error(title=_("Need-signal detection failed"), reference_doctype=RUN, reference_name=run)
+		shards.set_shard(RUN, run, shard_no, {"status": "Failed", "error_log": errors[-4000:]})
 		frappe.db.set_value(
 			RUN,
-			run.name,
+			run,
+			{"status": "Failed", "errors": errors[-4000:], "error_count": 1, "finished_on": now_datetime()},
+			update_modified=False,
+		)
+		frappe.db.commit()
+		return
+	finally:
+		shards.release(run, shard_no)
+	_finish(run, now)
+
+
+def _finish(run: str, now: datetime):
+	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(f"{run}:finish"),))[0][0]:
+		return
+	try:
+		done, totals = shards.results(RUN, run)
+		doc = frappe.get_doc(RUN, run)
+		if not done or doc.status == "Completed":
+			return
+		expired = expire(now, int(frappe.get_cached_doc(SETTINGS).signal_expiry_days or 0))
+		frappe.db.set_value(
+			RUN,
+			run,
 			{
-				**stats,
-				"status": status,
-				"errors": errors,
-				"error_count": 1 if errors else 0,
+				"events_scanned": totals.get("events_scanned", 0),
+				"customers_evaluated": totals.get("customers_evaluated", 0),
+				"signals_raised": totals.get("signals_raised", 0),
+				"signals_expired": expired,
+				"status": "Completed",
+				"errors": None,
+				"error_count": 0,
 				"finished_on": now_datetime(),
-				"duration": round(time.monotonic() - started, 3),
+				"duration": round((now_datetime() - get_datetime(doc.started_on)).total_seconds(), 3),
 			},
 			update_modified=False,
 		)
 		frappe.db.commit()
-		return run.name
 	finally:
-		frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
+		frappe.db.sql("select release_lock(%s)", (lock_name(f"{run}:finish"),))
 
 
 def _watermark():
@@ -148,26 +275,11 @@ def _watermark():
 def _fail_abandoned_runs():
 	"""A run still marked Running while we hold the lock was killed: record it as failed."""
 	frappe.db.sql(
-		f"update `tab{RUN}` set status = 'Failed', errors = %s where status = 'Running'",
+		f"""update `tab{RUN}` r set status = 'Failed', errors = %s where status = 'Running'
+		and not exists (select 1 from `tabBank Job Shard` s where s.parenttype = '{RUN}' and s.parent = r.name)""",
 		(_("The run stopped before it finished (the process ended); the next run read its data again."),),
 	)
 	frappe.db.commit()
-
-
-def _run(window_from, window_to, now, batch_size, stats):
-	rules = load_rules()
-	if not rules:
-		return
-	candidates, scanned = _candidates(rules, window_from, window_to, now)
-	stats["events_scanned"] = scanned
-	customers = sorted({c for names in candidates.values() for c in names})
-	stats["customers_evaluated"] = len(customers)
-	for start in range(0, len(customers), batch_size):
-		chunk = customers[start : start + batch_size]
-		chunk_set = set(chunk)
-		narrowed = {rule: [c for c in names if c in chunk_set] for rule, names in candidates.items()}
-		stats["signals_raised"] += _evaluate(rules, chunk, narrowed, now)
-		frappe.db.commit()  # a batch is one unit of work: a crash rereads it, cooldown prevents doubles
 
 
 def _candidates(rules, window_from, window_to, now) -> tuple[dict[str, set[str]], int]:

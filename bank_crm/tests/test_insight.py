@@ -357,6 +357,34 @@ class TestInsight(FrappeTestCase):
 		for customer in (self.mine, self.theirs):
 			self.assertEqual(frappe.db.count(SIGNAL, {"customer": customer, "rule": FX_RULE}), 1, customer)
 
+	def test_workers_share_a_run_by_customer_range_and_the_watermark_waits_for_every_shard(self):
+		rows = [self.fx(f"w{i}", days_ago=i + 1) for i in range(3)]
+		rows += [self.fx(f"x{i}", customer=self.theirs, days_ago=i + 1) for i in range(3)]
+		self.post(EVENTS_URL, {"rows": rows, "source": "t"})
+		before = detection._watermark()
+		jobs = []
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
+			name = detection.detect("On Demand", now=now_datetime(), shard_count=2, enqueue_shards=True)
+		frappe.db.rollback()
+		run = frappe.get_doc("Bank Signal Run", name)
+		self.assertEqual(([j["queue"] for j in jobs], len(run.shards)), (["long", "long"], 2))
+		detection.detect_shard(jobs[1]["run"], jobs[1]["shard_no"], jobs[1]["at"])  # one worker done
+		self.assertEqual(detection._watermark(), before, "the window is not done before every shard is")
+		# the other worker was killed: the next call resumes the same run, not a new window
+		frappe.db.set_value("Bank Job Shard", run.shards[0].name, "status", "Running")
+		frappe.db.commit()
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
+			self.assertEqual(detection.detect("On Demand", enqueue_shards=True), name)
+		self.assertEqual([j["shard_no"] for j in jobs[2:]], [0])
+		detection.detect_shard(jobs[2]["run"], jobs[2]["shard_no"], jobs[2]["at"])
+		frappe.db.rollback()
+		run.reload()
+		self.assertEqual(run.status, "Completed", run.errors)
+		self.assertEqual(detection._watermark(), run.window_to)
+		self.assertEqual(run.customers_evaluated, sum(s.processed for s in run.shards))
+		for customer in (self.mine, self.theirs):
+			self.assertEqual(frappe.db.count(SIGNAL, {"customer": customer, "rule": FX_RULE}), 1, customer)
+
 	def test_two_runs_never_overlap(self):
 		other = frappe.db.get_connection() if hasattr(frappe.db, "get_connection") else None
 		self.assertIsNotNone(other)
