@@ -18,7 +18,8 @@ Steps, each printed and returned as JSON (README, "Benchmarks"):
    POSTed as JSON by an API-key user with the Bank CRM Integration role, half of ``--new`` with
    one client stream, half with two; then the first batches again (all duplicates).
 3. Detection over the day's new events (everything ingested in step 2), in its own process
-   (its peak memory is its own), with ``--history`` events on file.
+   (its peak memory is its own), with ``--history`` events on file; with ``--shards`` N, the
+   same again split into N customer ranges, each in its own process at the same time.
 4. The same detection again after the history grows to ``--history-full`` events (the signals
    of step 3 removed and the watermark put back): its cost follows the new events, not the table.
 5. The purge of a month of events (retention set to 150 days over 180 days of history).
@@ -156,6 +157,69 @@ def cmd_detect(site):
 			}
 		)
 	)
+
+
+def cmd_enqueue_detect(site, shards):
+	connect(site)
+	from unittest.mock import patch
+
+	from bank_crm.services.signals import detect
+
+	jobs = []
+	with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
+		run = detect("On Demand", shard_count=shards, enqueue_shards=True)
+	print(json.dumps({"run": run, "at": str(jobs[0]["at"]) if jobs else None}))
+
+
+def cmd_detect_shard(site, run, shard, at):
+	connect(site)
+	from bank_crm.services.signals import detect_shard
+
+	detect_shard(run, shard, at)
+	print(json.dumps({"peak_mib": round(peak_mib())}))
+
+
+def detect_sharded(args) -> dict:
+	"""The same detection split into ``--shards`` customer ranges, each in its own process at the
+	same time, as RQ workers run them."""
+	queued = sub(args, "--step", "enqueue-detect", "--shards", str(args.shards))
+	started = time.perf_counter()
+	procs = [
+		subprocess.Popen(
+			[
+				sys.executable,
+				str(HERE),
+				"--site",
+				args.site,
+				"--step",
+				"detect-shard",
+				"--run",
+				queued["run"],
+				"--shard",
+				str(i),
+				"--at",
+				queued["at"],
+			],
+			stdout=subprocess.PIPE,
+			text=True,
+		)
+		for i in range(args.shards)
+	]
+	peaks = [json.loads(p.communicate()[0].strip().splitlines()[-1])["peak_mib"] for p in procs]
+	seconds = time.perf_counter() - started
+	frappe = connect(args.site)
+	doc = frappe.get_doc("Bank Signal Run", queued["run"])
+	result = {
+		"shards": args.shards,
+		"status": doc.status,
+		"seconds": round(seconds, 2),
+		"events_scanned": doc.events_scanned,
+		"customers_evaluated": doc.customers_evaluated,
+		"signals_raised": doc.signals_raised,
+		"peak_mib_per_process": max(peaks),
+	}
+	frappe.destroy()
+	return result
 
 
 def cmd_purge(site):
@@ -305,11 +369,19 @@ def main():
 	parser.add_argument("--batch", type=int, default=10_000)
 	parser.add_argument("--port", type=int, default=8765)
 	parser.add_argument("--skip", default="", help="comma-separated: ingest,full,purge")
+	parser.add_argument("--shards", type=int, default=0, help="also detect in this many parallel shards")
+	parser.add_argument("--run", help=argparse.SUPPRESS)
+	parser.add_argument("--shard", type=int, help=argparse.SUPPRESS)
+	parser.add_argument("--at", help=argparse.SUPPRESS)
 	args = parser.parse_args()
 	if args.step == "history":
 		return cmd_history(args.site, args.target)
 	if args.step == "detect":
 		return cmd_detect(args.site)
+	if args.step == "enqueue-detect":
+		return cmd_enqueue_detect(args.site, args.shards)
+	if args.step == "detect-shard":
+		return cmd_detect_shard(args.site, args.run, args.shard, args.at)
 	if args.step == "purge":
 		return cmd_purge(args.site)
 	skip = set(filter(None, args.skip.split(",")))
@@ -319,6 +391,9 @@ def main():
 		report["ingestion"] = ingestion(args)
 	report["detect_small"] = {**prepare_detection(args), **sub(args, "--step", "detect")}
 	print("detect", report["detect_small"], file=sys.stderr, flush=True)
+	if args.shards > 1:
+		report["detect_sharded"] = {**prepare_detection(args), **detect_sharded(args)}
+		print("detect sharded", report["detect_sharded"], file=sys.stderr, flush=True)
 	if "full" not in skip:
 		report["history_full"] = sub(args, "--step", "history", "--target", str(args.history_full))
 		print("history", report["history_full"], file=sys.stderr, flush=True)

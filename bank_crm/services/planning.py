@@ -248,15 +248,21 @@ def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):
 				if not rows:
 					break
 				after = rows[-1][0]
-				_plan_batch(rows, plans, today, stats)
-				# one batch is one unit of work: a killed worker's shard resumes after it
-				shards.set_shard(
-					RUN,
-					run,
-					shard_no,
-					{"checkpoint": after, "processed": stats["customers"], "result": json.dumps(stats)},
-				)
-				frappe.db.commit()
+
+				def batch(rows=rows, after=after, before=stats):
+					done = dict(before)
+					_plan_batch(rows, plans, today, done)
+					# one batch is one unit of work: a killed worker's shard resumes after it
+					shards.set_shard(
+						RUN,
+						run,
+						shard_no,
+						{"checkpoint": after, "processed": done["customers"], "result": json.dumps(done)},
+					)
+					frappe.db.commit()
+					return done
+
+				stats = shards.retrying(batch)
 		finally:
 			_drop_tmp_table()
 		shards.set_shard(
@@ -285,8 +291,11 @@ def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):
 
 def _finish(run: str):
 	"""Once every shard is done: the due tasks and overdue flags (site-wide, once), the totals."""
-	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(f"{run}:finish"),))[0][0]:
+	if not frappe.db.sql("select get_lock(%s, 60)", (lock_name(f"{run}:finish"),))[0][
+		0
+	]:  # wait: the other shard may be checking
 		return
+	frappe.db.commit()  # read what the other shards committed, not an older snapshot
 	try:
 		done, totals = shards.results(RUN, run)
 		doc = frappe.get_doc(RUN, run)

@@ -597,10 +597,14 @@ def run_anonymisation_shard(run: str, shard_no: int, batch_size: int | None = No
 		after, done = shard.checkpoint or shard.range_from or "", shard.processed or 0
 		while batch := _due_batch(getdate(doc.as_of), after, shard.range_to or "", size):
 			customers = [c for _p, c in batch if c]
-			anonymise(customers)
 			after, done = batch[-1][0], done + len(customers)
-			shards.set_shard(RUN, run, shard_no, {"checkpoint": after, "processed": done})
-			frappe.db.commit()  # a batch is one unit of work: a killed worker's shard resumes after it
+
+			def work(customers=customers, after=after, done=done):
+				anonymise(customers)
+				shards.set_shard(RUN, run, shard_no, {"checkpoint": after, "processed": done})
+				frappe.db.commit()  # a batch is one unit of work: a killed worker's shard resumes after it
+
+			shards.retrying(work)
 		shards.set_shard(
 			RUN,
 			run,

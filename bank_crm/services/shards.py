@@ -10,6 +10,7 @@ last shard to finish lets the run finish.
 from __future__ import annotations
 
 import json
+import time
 
 import frappe
 
@@ -79,3 +80,26 @@ def results(run_doctype: str, run: str) -> tuple[bool, dict]:
 		for k, v in json.loads(row.result or "{}").items():
 			totals[k] = totals.get(k, 0) + int(v or 0)
 	return bool(rows) and all(r.status == "Completed" for r in rows), totals
+
+
+def retrying(work, attempts: int = 5):
+	"""Run one batch of a shard (``work``, which writes and commits); when InnoDB picks it as the
+	victim of a deadlock with another shard writing to the same tables (gap locks of the unique
+	indexes), roll back and run it again — nothing of the batch was kept."""
+	for attempt in range(attempts):
+		try:
+			return work()
+		except Exception as e:
+			if attempt == attempts - 1 or not _lock_conflict(e):
+				raise
+			frappe.db.rollback()
+			time.sleep(0.05 * (attempt + 1))
+
+
+def _lock_conflict(e: Exception) -> bool:
+	if isinstance(e, frappe.QueryDeadlockError | frappe.QueryTimeoutError):  # Frappe's wrapping
+		return True
+	try:
+		return bool(frappe.db.is_deadlocked(e) or frappe.db.is_timedout(e))
+	except Exception:  # not a database error
+		return False

@@ -200,15 +200,25 @@ def detect_shard(run: str, shard_no: int, at: datetime | None = None):
 				chunk = todo[start : start + batch_size]
 				chunk_set = set(chunk)
 				narrowed = {rule: [c for c in names if c in chunk_set] for rule, names in candidates.items()}
-				stats["signals_raised"] += _evaluate(rules, chunk, narrowed, now)
-				# a batch is one unit of work: a killed worker's shard resumes after it
-				shards.set_shard(
-					RUN,
-					run,
-					shard_no,
-					{"checkpoint": chunk[-1], "processed": start + len(chunk), "result": json.dumps(stats)},
-				)
-				frappe.db.commit()
+
+				def batch(chunk=chunk, narrowed=narrowed, start=start):
+					raised = _evaluate(rules, chunk, narrowed, now)
+					done = {**stats, "signals_raised": stats["signals_raised"] + raised}
+					# a batch is one unit of work: a killed worker's shard resumes after it
+					shards.set_shard(
+						RUN,
+						run,
+						shard_no,
+						{
+							"checkpoint": chunk[-1],
+							"processed": start + len(chunk),
+							"result": json.dumps(done),
+						},
+					)
+					frappe.db.commit()
+					return raised
+
+				stats["signals_raised"] += shards.retrying(batch)
 		shards.set_shard(
 			RUN,
 			run,
@@ -239,8 +249,11 @@ def detect_shard(run: str, shard_no: int, at: datetime | None = None):
 
 
 def _finish(run: str, now: datetime):
-	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(f"{run}:finish"),))[0][0]:
+	if not frappe.db.sql("select get_lock(%s, 60)", (lock_name(f"{run}:finish"),))[0][
+		0
+	]:  # wait: the other shard may be checking
 		return
+	frappe.db.commit()  # read what the other shards committed, not an older snapshot
 	try:
 		done, totals = shards.results(RUN, run)
 		doc = frappe.get_doc(RUN, run)
@@ -593,12 +606,16 @@ def _write(raised, profiles, now) -> int:
 				"event_count": evidence.event_count,
 				"evidence": json.dumps(evidence.as_dict(), ensure_ascii=False, default=str),
 				"signal_key": f"{customer}|{rule.name}|{now.isoformat(sep=' ', timespec='seconds')}",
+				# the task's name is known before it is written: no UPDATE … JOIN afterwards (which
+				# deadlocked with another shard's on ToDo's index)
+				"todo": frappe.generate_hash(length=10) if rm else None,
+				"_assign": json.dumps([rm]) if rm else None,
 			}
 		)
 		if rm:
 			todos.append(
 				{
-					"name": frappe.generate_hash(length=10),
+					"name": rows[-1]["todo"],
 					"status": "Open",
 					"priority": "High" if rule.priority == 1 else "Medium",
 					"date": now.date(),
@@ -616,12 +633,6 @@ def _write(raised, profiles, now) -> int:
 	inserted = insert_rows(SIGNAL, rows, {**common, "docstatus": 0}, ignore_duplicates=True)
 	if todos:
 		insert_rows("ToDo", todos, common)
-		frappe.db.sql(
-			f"""update `tab{SIGNAL}` s join `tabToDo` d on d.reference_type = %s and d.reference_name = s.name
-			set s.todo = d.name, s._assign = json_array(d.allocated_to)
-			where s.name in {in_list_with_params([r["name"] for r in rows])}""",
-			(SIGNAL,),
-		)
 	return inserted
 
 
