@@ -33,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def main():
 	parser.add_argument("--port", type=int, default=3317, help="the replica's port")
 	parser.add_argument("--web-port", type=int, default=8768)
 	parser.add_argument("--requests", type=int, default=20)
-	parser.add_argument("--datadir", default="/tmp/bank_crm-replica/data")
+	parser.add_argument("--datadir", default=str(Path(tempfile.gettempdir()) / "bank_crm-replica" / "data"))
 	parser.add_argument("--keep", action="store_true")
 	args = parser.parse_args()
 
