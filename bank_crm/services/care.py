@@ -10,6 +10,7 @@ crash, never greets twice.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import frappe
@@ -18,6 +19,7 @@ from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import care, routing
 from bank_crm.services.bulk import in_list, insert_rows, update_rows
+from bank_crm.services.people import languages
 
 EVENT = "Bank Care Event"
 SETTINGS = "Bank Engagement Settings"
@@ -149,16 +151,25 @@ def act_on_pending(today: date, limit: int = 20000) -> int:
 			as_list=True,
 		)
 	)
+	langs = languages({p.relationship_manager for p in pending})
+	now = now_datetime()
+	common = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now}
 	for start in range(0, len(pending), ACT_CHUNK):
-		updates = []
+		updates, todos = [], []
 		for ev in pending[start : start + ACT_CHUNK]:
 			frappe.db.savepoint("bank_crm_care")
 			try:
-				updates.append({"name": ev.name, **_act(ev, greetings, tiers.get(ev.customer) or "")})
+				values, todo = _act(ev, greetings, tiers.get(ev.customer) or "", langs)
 			except Exception:
 				frappe.db.rollback(save_point="bank_crm_care")
 				frappe.log_error(title=_("Care event {0} failed").format(ev.name))
-		# the chunk's outcomes in one UPDATE, committed with the greetings and tasks they record
+				continue
+			updates.append({"name": ev.name, **values})
+			if todo:
+				todos.append(todo)
+		# the chunk's RM tasks in one INSERT (with the assignment shown on the event), its outcomes
+		# in one UPDATE, committed with the greetings they record
+		insert_rows("ToDo", todos, common)
 		update_rows(EVENT, updates)
 		frappe.db.commit()
 	return len(pending)
@@ -187,10 +198,12 @@ def _greeting_text(ev, template: str | None) -> str:
 	)
 
 
-def _act(ev, greetings, tier):
+def _act(ev, greetings, tier, langs=None):
+	"""The event's greeting (sent now) and its RM task (a row for the chunk's bulk insert)."""
 	from bank_crm.services import contact
 
-	values = {"outbound_message": None, "channel": None, "todo": None}
+	values = {"outbound_message": None, "channel": None, "todo": None, "_assign": None}
+	task = None
 	notes = []
 	if ev.action in (care.GREETING, care.BOTH):
 		template = greetings.get((ev.event_type, ev.action, tier)) or greetings.get(
@@ -208,28 +221,33 @@ def _act(ev, greetings, tier):
 		values.update(outbound_message=message, channel=channel)
 		notes.append(explanation)
 	if ev.action in (care.RM_TASK, care.BOTH) and ev.relationship_manager:
+		lang = (langs or {}).get(ev.relationship_manager)  # the task reads in its RM's language
 		if ev.event_type == care.MATURITY:
-			text = _("{0}: {1} matures on {2} — discuss reinvestment").format(
+			text = _("{0}: {1} matures on {2} — discuss reinvestment", lang=lang).format(
 				ev.customer_name, ev.detail, ev.event_date
 			)
 		elif ev.event_type == care.RISK_REASSESSMENT:
 			text = _(
-				"{0}: the risk assessment expires on {1} — reassess; until then nothing above R1 may be recommended"
+				"{0}: the risk assessment expires on {1} — reassess; until then nothing above R1 may be recommended",
+				lang=lang,
 			).format(ev.customer_name, ev.event_date)
 		else:
-			text = _("{0}: {1} on {2}").format(ev.customer_name, _(ev.event_type), ev.event_date)
-		todo = frappe.get_doc(
-			{
-				"doctype": "ToDo",
-				"allocated_to": ev.relationship_manager,
-				"description": text,
-				"date": ev.event_date,
-				"reference_type": EVENT,
-				"reference_name": ev.name,
-				"assigned_by": "Administrator",
-			}
-		).insert(ignore_permissions=True)
-		values["todo"] = todo.name
+			text = _("{0}: {1} on {2}", lang=lang).format(
+				ev.customer_name, _(ev.event_type, lang=lang), ev.event_date
+			)
+		task = {
+			"name": frappe.generate_hash(length=10),
+			"status": "Open",
+			"priority": "Medium",
+			"allocated_to": ev.relationship_manager,
+			"description": text,
+			"date": ev.event_date,
+			"reference_type": EVENT,
+			"reference_name": ev.name,
+			"assigned_by": "Administrator",
+		}
+		values["todo"] = task["name"]
+		values["_assign"] = json.dumps([ev.relationship_manager])
 	sent = bool(values.get("outbound_message"))
 	if values.get("todo") and sent:
 		status = "Greeting Sent and Task Created"
@@ -241,4 +259,4 @@ def _act(ev, greetings, tier):
 		status = "No Channel"
 	values["status"] = status
 	values["note"] = "\n".join(n for n in notes if n) or None
-	return values
+	return values, task
