@@ -28,7 +28,6 @@ Steps, each printed and returned as JSON (README, "Benchmarks"):
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -59,7 +58,9 @@ def connect(site):
 
 
 def peak_mib() -> float:
-	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+	from memory import peak_mib as own  # this folder's: the process's own peak (VmHWM)
+
+	return own()
 
 
 def sub(args, *extra) -> dict:

@@ -21,11 +21,12 @@ as a table row (README, "Benchmarks"):
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from memory import peak_mib  # this folder's: the process's own peak (VmHWM)
 
 HERE = Path(__file__).resolve()
 
@@ -51,7 +52,7 @@ def cmd_run(site):
 		json.dumps(
 			{
 				"seconds": round(seconds, 1),
-				"peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+				"peak_mib": round(peak_mib()),
 				"status": doc.status,
 				"customers": doc.customers,
 				"created": doc.created_items,
@@ -88,7 +89,7 @@ def cmd_shard(site, run, shard):
 	from bank_crm.services.planning import run_planning_shard
 
 	run_planning_shard(run, shard)
-	print(json.dumps({"peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+	print(json.dumps({"peak_mib": round(peak_mib())}))
 	frappe.destroy()
 
 

@@ -22,11 +22,12 @@ Steps, printed as JSON (README, "Benchmarks"):
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from memory import peak_mib  # this folder's: the process's own peak (VmHWM)
 
 HERE = Path(__file__).resolve()
 
@@ -52,7 +53,7 @@ def cmd_run(site, batch):
 		json.dumps(
 			{
 				"seconds": round(seconds, 1),
-				"peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+				"peak_mib": round(peak_mib()),
 				"status": run.status,
 				"due": run.customers_due,
 				"anonymised": run.customers_anonymised,
@@ -77,7 +78,7 @@ def cmd_shard(site, run, shard, batch):
 	from bank_crm.services.rights import run_anonymisation_shard
 
 	run_anonymisation_shard(run, shard, batch_size=batch)
-	print(json.dumps({"peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+	print(json.dumps({"peak_mib": round(peak_mib())}))
 
 
 def sharded(site, shards, batch) -> dict:

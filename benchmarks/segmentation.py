@@ -22,7 +22,6 @@ Steps, each printed as a table row (README, "Benchmarks"):
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,9 @@ def connect(site):
 
 
 def peak_mib() -> float:
-	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+	from memory import peak_mib as own  # this folder's: the process's own peak (VmHWM)
+
+	return own()
 
 
 # -- sub-commands that run in their own process -------------------------------------------
