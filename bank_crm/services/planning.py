@@ -180,41 +180,14 @@ def enqueue_planning(today: date | None = None, shard_count: int | None = None) 
 	try:
 		count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) or 1
 		run = _start_run(today, count)
-		for shard in run.shards:
-			if shard.status != "Completed":
-				frappe.enqueue(
-					"bank_crm.services.planning.run_planning_shard",
-					queue="long",
-					timeout=3600,
-					job_id=f"bank_crm_planning:{run.name}:{shard.shard_no}",
-					deduplicate=True,
-					run=run.name,
-					shard_no=shard.shard_no,
-				)
+		shards.enqueue_open(run, "bank_crm.services.planning.run_planning_shard")
 	finally:
 		_release_lock()
 	return run.name
 
 
 def _start_run(today: date, count: int):
-	unfinished = frappe.db.get_value(
-		RUN,
-		{"run_date": today, "status": ("in", ("Queued", "Running", "Failed"))},
-		"name",
-		order_by="creation desc",
-	)
-	if unfinished and frappe.db.exists(shards.SHARD, {"parenttype": RUN, "parent": unfinished}):
-		return frappe.get_doc(RUN, unfinished)  # resumed (a run of before shards is left as it is)
-	run = frappe.get_doc(
-		{
-			"doctype": RUN,
-			"run_date": today,
-			"status": "Queued",
-			"shards": shards.shard_rows(shards.key_ranges(PROFILE, count)),
-		}
-	).insert(ignore_permissions=True)
-	frappe.db.commit()  # the run record is visible while the run works
-	return run
+	return shards.resume_or_start(RUN, {"run_date": today}, PROFILE, count)
 
 
 def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):

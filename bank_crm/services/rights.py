@@ -535,42 +535,16 @@ def enqueue_anonymisation(on=None, shard_count: int | None = None) -> str | None
 			shard_count or cint(frappe.db.get_single_value("Bank CRM Settings", "anonymisation_shards")) or 1
 		)
 		run = _start_retention(on, count)
-		for shard in run.shards:
-			if shard.status != "Completed":
-				frappe.enqueue(
-					"bank_crm.services.rights.run_anonymisation_shard",
-					queue="long",
-					timeout=3600,
-					job_id=f"bank_crm_retention:{run.name}:{shard.shard_no}",
-					deduplicate=True,
-					run=run.name,
-					shard_no=shard.shard_no,
-				)
+		shards.enqueue_open(run, "bank_crm.services.rights.run_anonymisation_shard")
 	finally:
 		frappe.db.sql("select release_lock(%s)", (lock_name(RETENTION_LOCK),))
 	return run.name
 
 
 def _start_retention(on: date, count: int):
-	unfinished = frappe.db.get_value(
-		RUN,
-		{"as_of": on, "status": ("in", ("Queued", "Running", "Failed"))},
-		"name",
-		order_by="creation desc",
+	return shards.resume_or_start(
+		RUN, {"as_of": on}, PROFILE, count, values=lambda: {"customers_due": len(due_customers(on))}
 	)
-	if unfinished and frappe.db.exists(shards.SHARD, {"parenttype": RUN, "parent": unfinished}):
-		return frappe.get_doc(RUN, unfinished)  # resumed (a run of before shards is left as it is)
-	run = frappe.get_doc(
-		{
-			"doctype": RUN,
-			"status": "Queued",
-			"as_of": on,
-			"customers_due": len(due_customers(on)),
-			"shards": shards.shard_rows(shards.key_ranges(PROFILE, count)),
-		}
-	).insert(ignore_permissions=True)
-	frappe.db.commit()
-	return run
 
 
 def run_anonymisation_shard(run: str, shard_no: int, batch_size: int | None = None):

@@ -103,3 +103,45 @@ def _lock_conflict(e: Exception) -> bool:
 		return bool(frappe.db.is_deadlocked(e) or frappe.db.is_timedout(e))
 	except Exception:  # not a database error
 		return False
+
+
+UNFINISHED = ("Queued", "Running", "Failed")
+
+
+def resume_or_start(run_doctype: str, filters: dict, table: str, count: int, values=dict):
+	"""The last unfinished run matching ``filters`` that has shards (resumed, over what it was
+	started with), else a new one: ``filters`` and ``values()`` as its fields, ``count`` key ranges
+	of ``table`` as its shards. A run from before shards is left as it is."""
+	name = frappe.db.get_value(
+		run_doctype, {**filters, "status": ("in", UNFINISHED)}, "name", order_by="creation desc"
+	)
+	if name and frappe.db.exists(SHARD, {"parenttype": run_doctype, "parent": name}):
+		return frappe.get_doc(run_doctype, name)
+	run = frappe.get_doc(
+		{
+			"doctype": run_doctype,
+			**filters,
+			**values(),
+			"status": "Queued",
+			"shards": shard_rows(key_ranges(table, count)),
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()  # the run record is visible while its shards work
+	return run
+
+
+def enqueue_open(run, method: str, **kwargs):
+	"""One job on the ``long`` queue per shard of ``run`` not done yet (a job already queued for
+	the shard is not queued twice)."""
+	for shard in run.shards:
+		if shard.status != "Completed":
+			frappe.enqueue(
+				method,
+				queue="long",
+				timeout=3600,
+				job_id=f"{method}:{run.name}:{shard.shard_no}",
+				deduplicate=True,
+				run=run.name,
+				shard_no=shard.shard_no,
+				**kwargs,
+			)

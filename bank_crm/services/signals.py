@@ -128,21 +128,13 @@ def detect(
 				}
 			).insert(ignore_permissions=True)
 			frappe.db.commit()  # the run is visible (and its window) while it works
-		for shard in run.shards:
-			if shard.status == "Completed":
-				continue
-			if enqueue_shards:
-				frappe.enqueue(
-					"bank_crm.services.signals.detect_shard",
-					queue="long",
-					job_id=f"bank_crm_need_signals:{run.name}:{shard.shard_no}",
-					deduplicate=True,
-					run=run.name,
-					shard_no=shard.shard_no,
-					at=now,  # ("now" is frappe.enqueue's own: run at once)
-				)
-			else:
-				detect_shard(run.name, shard.shard_no, now)
+		if enqueue_shards:
+			# ("now" is frappe.enqueue's own argument: run at once)
+			shards.enqueue_open(run, "bank_crm.services.signals.detect_shard", at=now)
+		else:
+			for shard in run.shards:
+				if shard.status != "Completed":
+					detect_shard(run.name, shard.shard_no, now)
 		return run.name
 	finally:
 		frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
