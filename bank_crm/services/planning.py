@@ -14,13 +14,11 @@ Each run leaves a Bank Planning Run record; a MariaDB named lock keeps two runs 
 from __future__ import annotations
 
 import json
-import time
-import traceback
 from datetime import date, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import cint, get_datetime, getdate, now_datetime
+from frappe.utils import cint, getdate, now_datetime
 
 from bank_crm.core import cadence
 from bank_crm.services import shards
@@ -35,6 +33,7 @@ SETTINGS = "Bank Engagement Settings"
 LOCK = "bank_crm_visit_planning"
 TMP = "bank_crm_tmp_plan"
 SEP_ROW, SEP_FIELD = "\x1e", "\x1f"
+PACK_ROW, PACK_FIELD = "\x1c", "\x1d"  # a packed batch's rows and fields (around the signatures)
 TOUCH_CHUNK = 500
 
 
@@ -74,16 +73,16 @@ def settings():
 # -- the daily job ----------------------------------------------------------------------------
 def daily():
 	"""Scheduler entry (daily_long): plan, create due tasks, flag overdue; automated touches
-	that are due; then care events. With *Planning Shards* above 1 the planning run is split over
-	the ``long`` queue's workers (``enqueue_planning``)."""
+	that are due; then care events. With *Planning Shards* (*Care Shards*) above 1 the planning
+	(care) run is split over the ``long`` queue's workers (``enqueue_planning``, ``enqueue_care``)."""
 	if cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) > 1:
 		enqueue_planning()
 	else:
 		run_planning()
 	send_due_touches()
-	from bank_crm.services.care import run_care_events
+	from bank_crm.services import care
 
-	run_care_events()
+	care.daily()
 
 
 def send_due_touches(today: date | None = None, limit: int = 20000) -> dict:
@@ -175,15 +174,10 @@ def enqueue_planning(today: date | None = None, shard_count: int | None = None) 
 	to finish creates the due tasks, flags the overdue items and completes the run. A run of the
 	day that is not finished is resumed instead of starting another."""
 	today = getdate(today or frappe.flags.current_date or None)
-	if not _acquire_lock():
-		return None
-	try:
-		count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) or 1
-		run = _start_run(today, count)
-		shards.enqueue_open(run, "bank_crm.services.planning.run_planning_shard")
-	finally:
-		_release_lock()
-	return run.name
+	count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) or 1
+	return shards.start_and_enqueue(
+		LOCK, lambda: _start_run(today, count), "bank_crm.services.planning.run_planning_shard"
+	)
 
 
 def _start_run(today: date, count: int):
@@ -193,33 +187,16 @@ def _start_run(today: date, count: int):
 def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):
 	"""Plan one key range of customers (a job on the ``long`` queue, or a step of
 	``run_planning``), from its checkpoint; the last shard to finish completes the run."""
-	shard_no = int(shard_no)
-	if not shards.take(RUN, run, shard_no):
-		return
-	started = time.monotonic()
-	try:
-		doc = frappe.get_doc(RUN, run)
-		shard = next(s for s in doc.shards if s.shard_no == shard_no)
+
+	def body(doc, shard):
 		today = getdate(doc.run_date)
-		if doc.status == "Queued" or not doc.started_at:
-			frappe.db.set_value(
-				RUN,
-				run,
-				{"status": "Running", "started_at": doc.started_at or now_datetime()},
-				update_modified=False,
-			)
-		shards.set_shard(RUN, run, shard_no, {"status": "Running"})
-		frappe.db.commit()
 		stats = {k: 0 for k in STATS} | json.loads(shard.result or "{}")
 		_, default_batch = settings()
 		plans = load_plans()
 		after, until = shard.checkpoint or shard.range_from or "", shard.range_to or ""
 		_ensure_tmp_table()
 		try:
-			while True:
-				rows = _read_batch(after=after, limit=batch_size or default_batch, until=until)
-				if not rows:
-					break
+			while rows := _read_batch(after=after, limit=batch_size or default_batch, until=until):
 				after = rows[-1][0]
 
 				def batch(rows=rows, after=after, before=stats):
@@ -229,7 +206,7 @@ def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):
 					shards.set_shard(
 						RUN,
 						run,
-						shard_no,
+						shard.shard_no,
 						{"checkpoint": after, "processed": done["customers"], "result": json.dumps(done)},
 					)
 					frappe.db.commit()
@@ -238,63 +215,22 @@ def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):
 				stats = shards.retrying(batch)
 		finally:
 			_drop_tmp_table()
-		shards.set_shard(
-			RUN,
-			run,
-			shard_no,
-			{
-				"status": "Completed",
-				"duration_seconds": round(time.monotonic() - started, 2),
-				"result": json.dumps(stats),
-			},
-		)
-		frappe.db.commit()
-	except Exception:
-		frappe.db.rollback()
-		error = traceback.format_exc()
-		frappe.log_error(title=_("Visit planning failed"))
-		shards.set_shard(RUN, run, shard_no, {"status": "Failed", "error_log": error[-4000:]})
-		frappe.db.set_value(RUN, run, {"status": "Failed", "error_log": error[-4000:]}, update_modified=False)
-		frappe.db.commit()
-		return
-	finally:
-		shards.release(run, shard_no)
-	_finish(run)
+		return stats
+
+	if shards.work_on(RUN, run, shard_no, body, _("Visit planning failed"), processed="customers"):
+		shards.finish_once(RUN, run, _complete)
 
 
-def _finish(run: str):
+def _complete(doc, totals: dict):
 	"""Once every shard is done: the due tasks and overdue flags (site-wide, once), the totals."""
-	if not frappe.db.sql("select get_lock(%s, 60)", (lock_name(f"{run}:finish"),))[0][
-		0
-	]:  # wait: the other shard may be checking
-		return
-	frappe.db.commit()  # read what the other shards committed, not an older snapshot
-	try:
-		done, totals = shards.results(RUN, run)
-		doc = frappe.get_doc(RUN, run)
-		if not done or doc.status == "Completed":
-			return
-		today = getdate(doc.run_date)
-		reminder_days, _batch = settings()
-		totals["tasks_created"] = create_due_tasks(today, reminder_days)
-		totals["overdue_flagged"] = flag_overdue(today)
-		started = doc.started_at or doc.creation
-		frappe.db.set_value(
-			RUN,
-			run,
-			{
-				**{k: totals.get(k, 0) for k in (*STATS, "tasks_created", "overdue_flagged")},
-				"status": "Completed",
-				"error_log": None,
-				"finished_at": now_datetime(),
-				"duration_seconds": round((now_datetime() - get_datetime(started)).total_seconds(), 2),
-			},
-			update_modified=False,
-		)
-		frappe.db.set_single_value(SETTINGS, "last_planning_run", run)
-		frappe.db.commit()
-	finally:
-		frappe.db.sql("select release_lock(%s)", (lock_name(f"{run}:finish"),))
+	today = getdate(doc.run_date)
+	reminder_days, _batch = settings()
+	totals["tasks_created"] = create_due_tasks(today, reminder_days)
+	totals["overdue_flagged"] = flag_overdue(today)
+	shards.mark_completed(
+		RUN, doc, {k: totals.get(k, 0) for k in (*STATS, "tasks_created", "overdue_flagged")}
+	)
+	frappe.db.set_single_value(SETTINGS, "last_planning_run", doc.name)
 
 
 def plan_profiles(profiles: list[str], today: date | None = None) -> dict:
@@ -329,28 +265,42 @@ def _read_batch(
 	where = "p.name in %(names)s" if names else "p.name > %(after)s"
 	if until and not names:
 		where += " and p.name <= %(until)s"  # the shard's last key
-	profiles = frappe.db.sql(
-		f"""select p.name, p.customer, p.customer_name, p.tier, ifnull(p.relationship_manager, ''),
-			ifnull(p.branch, ''), p.do_not_contact
-		from `tabBank Customer Profile` p
-		where {where}
-		order by p.name {"limit %(limit)s" if limit else ""}""",
-		{"after": after or "", "limit": limit, "names": tuple(names or ()), "until": until},
-	)
-	if not profiles:
+	params = {"after": after or "", "limit": limit, "names": tuple(names or ()), "until": until}
+	# each read returns the whole batch as one delimited string: PyMySQL parses every value of
+	# every row in Python, str.split is C (the same as the segmentation run's batch read)
+	frappe.db.sql("set session group_concat_max_len = 1073741824")
+	packed = frappe.db.sql(
+		f"""select group_concat(concat_ws(char(29), p.name, p.customer,
+			replace(replace(ifnull(p.customer_name, ''), char(28), ''), char(29), ''),
+			ifnull(p.tier, ''), ifnull(p.relationship_manager, ''), ifnull(p.branch, ''), p.do_not_contact)
+			separator '{PACK_ROW}')
+		from (select p.name, p.customer, p.customer_name, p.tier, p.relationship_manager, p.branch,
+				p.do_not_contact
+			from `tabBank Customer Profile` p where {where}
+			order by p.name {"limit %(limit)s" if limit else ""}) p""",
+		params,
+	)[0][0]
+	if not packed:
 		return []
-	params = {"lo": profiles[0][0], "hi": profiles[-1][0], "names": tuple(names or ())}
-	in_batch = "in %(names)s" if names else "between %(lo)s and %(hi)s"
-	signatures = dict(
-		frappe.db.sql(
-			f"""select v.profile, group_concat(concat_ws('{SEP_FIELD}', v.contact_kind, v.plan_key,
-				ifnull(v.relationship_manager, ''), ifnull(v.branch, '')) order by v.contact_kind separator '{SEP_ROW}')
-			from `tabBank Visit Plan` v force index (profile_open_signature)
-			where v.profile {in_batch} and v.status = 'Open'
-			group by v.profile""",
-			params,
+	profiles = sorted(
+		(name, customer, cname or None, tier or None, rm, branch, int(dnc))
+		for name, customer, cname, tier, rm, branch, dnc in (
+			line.split(PACK_FIELD) for line in packed.split(PACK_ROW)
 		)
 	)
+	params.update(lo=profiles[0][0], hi=profiles[-1][0])
+	in_batch = "in %(names)s" if names else "between %(lo)s and %(hi)s"
+	packed = frappe.db.sql(
+		f"""select group_concat(concat(profile, char(29), signature) separator '{PACK_ROW}') from (
+			select v.profile, group_concat(concat_ws('{SEP_FIELD}', v.contact_kind, v.plan_key,
+				ifnull(v.relationship_manager, ''), ifnull(v.branch, '')) order by v.contact_kind separator '{SEP_ROW}')
+				as signature
+			from `tabBank Visit Plan` v force index (profile_open_signature)
+			where v.profile {in_batch} and v.status = 'Open'
+			group by v.profile) s""",
+		params,
+	)[0][0]
+	signatures = dict(line.split(PACK_FIELD) for line in packed.split(PACK_ROW)) if packed else {}
 	with_overrides = set(
 		frappe.db.sql_list(
 			f"""select distinct parent from `tabBank Plan Override`
@@ -413,10 +363,15 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 	stats["customers"] += len(rows)
 	tier_keys = {tier: sorted(lines, key=lambda x: x.kind) for tier, lines in plans.items()}
 	candidates = []
+	expected: dict[tuple, str] = {}  # an RM's customers of a tier share one expected signature
 	for row in rows:
-		name, _customer, _cname, tier, rm, branch, dnc, has_overrides, sig = row
-		if not dnc and not has_overrides and sig == expected_signature(tier_keys.get(tier, ()), rm, branch):
-			continue  # settled: one item per planned kind, under the plan's key, with the right RM
+		_name, _customer, _cname, tier, rm, branch, dnc, has_overrides, sig = row
+		if not dnc and not has_overrides:
+			key = (tier, rm, branch)
+			if key not in expected:
+				expected[key] = expected_signature(tier_keys.get(tier, ()), rm, branch)
+			if sig == expected[key]:
+				continue  # settled: one item per planned kind, under the plan's key, with the right RM
 		candidates.append(row)
 	if not candidates:
 		return

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import time
+import traceback
+from collections.abc import Callable
 
 import frappe
+from frappe.utils import get_datetime, now_datetime
 
 from bank_crm.services.bulk import lock_name
 
@@ -35,6 +38,26 @@ def key_ranges(table: str, count: int, key: str = "name") -> list[tuple[str, str
 			bounds.append(row[0][0])
 	bounds.append("")
 	return list(zip(bounds, bounds[1:], strict=False))
+
+
+def hex_ranges(count: int) -> list[tuple[str, str]]:
+	"""``count`` ranges of keys that are hexadecimal digests (uniform), without reading a table."""
+	if count <= 1:
+		return [("", "")]
+	bounds = ["", *(f"{i * 0x10000 // count:04x}" for i in range(1, count)), ""]
+	return list(zip(bounds, bounds[1:], strict=False))
+
+
+def range_sql(column: str, lo: str, hi: str) -> tuple[str, dict]:
+	"""The condition (with its parameters) of one shard's keys: after ``lo``, up to ``hi``."""
+	sql, params = "", {}
+	if lo:
+		sql += f" and {column} > %(shard_lo)s"
+		params["shard_lo"] = lo
+	if hi:
+		sql += f" and {column} <= %(shard_hi)s"
+		params["shard_hi"] = hi
+	return sql, params
 
 
 def shard_rows(ranges) -> list[dict]:
@@ -90,13 +113,14 @@ def retrying(work, attempts: int = 5):
 		try:
 			return work()
 		except Exception as e:
-			if attempt == attempts - 1 or not _lock_conflict(e):
+			if attempt == attempts - 1 or not lock_conflict(e):
 				raise
 			frappe.db.rollback()
 			time.sleep(0.05 * (attempt + 1))
 
 
-def _lock_conflict(e: Exception) -> bool:
+def lock_conflict(e: Exception) -> bool:
+	"""A deadlock or lock wait timeout: InnoDB rolled the transaction back (savepoints too)."""
 	if isinstance(e, frappe.QueryDeadlockError | frappe.QueryTimeoutError):  # Frappe's wrapping
 		return True
 	try:
@@ -108,10 +132,10 @@ def _lock_conflict(e: Exception) -> bool:
 UNFINISHED = ("Queued", "Running", "Failed")
 
 
-def resume_or_start(run_doctype: str, filters: dict, table: str, count: int, values=dict):
+def resume_or_start(run_doctype: str, filters: dict, table: str, count: int, values=dict, ranges=None):
 	"""The last unfinished run matching ``filters`` that has shards (resumed, over what it was
 	started with), else a new one: ``filters`` and ``values()`` as its fields, ``count`` key ranges
-	of ``table`` as its shards. A run from before shards is left as it is."""
+	of ``table`` (or the given ``ranges``) as its shards. A run from before shards is left as it is."""
 	name = frappe.db.get_value(
 		run_doctype, {**filters, "status": ("in", UNFINISHED)}, "name", order_by="creation desc"
 	)
@@ -123,7 +147,7 @@ def resume_or_start(run_doctype: str, filters: dict, table: str, count: int, val
 			**filters,
 			**values(),
 			"status": "Queued",
-			"shards": shard_rows(key_ranges(table, count)),
+			"shards": shard_rows(ranges or key_ranges(table, count)),
 		}
 	).insert(ignore_permissions=True)
 	frappe.db.commit()  # the run record is visible while its shards work
@@ -131,17 +155,125 @@ def resume_or_start(run_doctype: str, filters: dict, table: str, count: int, val
 
 
 def enqueue_open(run, method: str, **kwargs):
-	"""One job on the ``long`` queue per shard of ``run`` not done yet (a job already queued for
-	the shard is not queued twice)."""
+	"""One job on the ``long`` queue per shard of ``run`` not done yet. A job already queued or
+	running for the shard is not queued twice; a shard left *Running* with its lock free lost its
+	worker (RQ may still list that job as started) and gets a job of a new id — ``take`` lets
+	only one job work on a shard at a time, so a spare job does nothing."""
 	for shard in run.shards:
-		if shard.status != "Completed":
-			frappe.enqueue(
-				method,
-				queue="long",
-				timeout=3600,
-				job_id=f"{method}:{run.name}:{shard.shard_no}",
-				deduplicate=True,
-				run=run.name,
-				shard_no=shard.shard_no,
-				**kwargs,
+		if shard.status == "Completed":
+			continue
+		job_id = f"{method}:{run.name}:{shard.shard_no}"
+		if shard.status == "Running" and orphaned(run.name, shard.shard_no):
+			job_id += f":{frappe.generate_hash(length=6)}"
+		frappe.enqueue(
+			method,
+			queue="long",
+			timeout=3600,
+			job_id=job_id,
+			deduplicate=True,
+			run=run.name,
+			shard_no=shard.shard_no,
+			**kwargs,
+		)
+
+
+def orphaned(run: str, shard_no: int) -> bool:
+	"""No worker holds the shard's lock (a worker that dies loses its connection and its locks)."""
+	return bool(frappe.db.sql("select is_free_lock(%s)", (lock_name(f"{run}:{shard_no}"),))[0][0])
+
+
+def work_on(
+	run_doctype: str, run: str, shard_no: int, body: Callable, title: str, processed: str | None = None
+) -> bool:
+	"""One shard of a run whose record has ``status``, ``started_at`` and ``error_log``: taken
+	under its lock, marked running, ``body(run_doc, shard)`` (which returns the shard's result
+	and commits its own batches), then completed with its duration and the result's
+	``processed`` count — or failed with the traceback on the shard and the run (``title`` in
+	the Error Log). True when it completed."""
+	shard_no = int(shard_no)
+	if not take(run_doctype, run, shard_no):
+		return False
+	started = time.monotonic()
+	try:
+		doc = frappe.get_doc(run_doctype, run)
+		shard = next(s for s in doc.shards if s.shard_no == shard_no)
+		if doc.status == "Queued" or not doc.started_at:
+			frappe.db.set_value(
+				run_doctype,
+				run,
+				{"status": "Running", "started_at": doc.started_at or now_datetime()},
+				update_modified=False,
 			)
+		set_shard(run_doctype, run, shard_no, {"status": "Running"})
+		frappe.db.commit()
+		result = body(doc, shard)
+		set_shard(
+			run_doctype,
+			run,
+			shard_no,
+			{
+				"status": "Completed",
+				"duration_seconds": round(time.monotonic() - started, 2),
+				"result": json.dumps(result),
+				"error_log": None,
+				**({"processed": result.get(processed, 0)} if processed else {}),
+			},
+		)
+		frappe.db.commit()
+		return True
+	except Exception:
+		frappe.db.rollback()
+		error = traceback.format_exc()[-4000:]
+		frappe.log_error(title=title)
+		set_shard(run_doctype, run, shard_no, {"status": "Failed", "error_log": error})
+		frappe.db.set_value(run_doctype, run, {"status": "Failed", "error_log": error}, update_modified=False)
+		frappe.db.commit()
+		return False
+	finally:
+		release(run, shard_no)
+
+
+def finish_once(run_doctype: str, run: str, complete: Callable):
+	"""When every shard of ``run`` is done: ``complete(run_doc, totals)`` — the run's site-wide
+	last steps and totals — once, whichever shard finishes last (under the run's finish lock)."""
+	if not frappe.db.sql("select get_lock(%s, 60)", (lock_name(f"{run}:finish"),))[0][0]:
+		return  # another shard is finishing it
+	frappe.db.commit()  # read what the other shards committed, not an older snapshot
+	try:
+		done, totals = results(run_doctype, run)
+		doc = frappe.get_doc(run_doctype, run)
+		if done and doc.status != "Completed":
+			complete(doc, totals)
+			frappe.db.commit()
+	finally:
+		frappe.db.sql("select release_lock(%s)", (lock_name(f"{run}:finish"),))
+
+
+def start_and_enqueue(lock: str, start: Callable, method: str) -> str | None:
+	"""Under the job's named lock (None when another process holds it): the run to work on —
+	``start()`` resumes the unfinished one or makes a new one — and a job per open shard."""
+	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(lock),))[0][0]:
+		return None
+	try:
+		run = start()
+		enqueue_open(run, method)
+	finally:
+		frappe.db.sql("select release_lock(%s)", (lock_name(lock),))
+	return run.name
+
+
+def mark_completed(run_doctype: str, doc, values: dict):
+	"""The run's totals (``values``) and its end: completed, its duration counted from its start."""
+	started = doc.started_at or doc.creation
+	frappe.db.set_value(
+		run_doctype,
+		doc.name,
+		{
+			**values,
+			"status": "Completed",
+			"error_log": None,
+			"finished_at": now_datetime(),
+			"duration_seconds": round((now_datetime() - get_datetime(started)).total_seconds(), 2),
+		},
+		update_modified=False,
+	)

@@ -241,16 +241,7 @@ def detect_shard(run: str, shard_no: int, at: datetime | None = None):
 
 
 def _finish(run: str, now: datetime):
-	if not frappe.db.sql("select get_lock(%s, 60)", (lock_name(f"{run}:finish"),))[0][
-		0
-	]:  # wait: the other shard may be checking
-		return
-	frappe.db.commit()  # read what the other shards committed, not an older snapshot
-	try:
-		done, totals = shards.results(RUN, run)
-		doc = frappe.get_doc(RUN, run)
-		if not done or doc.status == "Completed":
-			return
+	def complete(doc, totals):
 		expired = expire(now, int(frappe.get_cached_doc(SETTINGS).signal_expiry_days or 0))
 		frappe.db.set_value(
 			RUN,
@@ -268,9 +259,8 @@ def _finish(run: str, now: datetime):
 			},
 			update_modified=False,
 		)
-		frappe.db.commit()
-	finally:
-		frappe.db.sql("select release_lock(%s)", (lock_name(f"{run}:finish"),))
+
+	shards.finish_once(RUN, run, complete)
 
 
 def _watermark():
