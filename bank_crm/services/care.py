@@ -6,6 +6,11 @@ due, and stores each (event, action) once under a unique key (INSERT IGNORE). On
 still unprocessed are acted on — a greeting through the routed channel (``services.contact``,
 idempotent by the same key) or a ToDo for the owning RM — so a second run, or a run after a
 crash, never greets twice.
+
+A run (*Bank Care Run*) splits the customers into key ranges (*Care Shards* in the engagement
+settings), one job each on the ``long`` queue (``enqueue_care``) or one after the other in this
+process (``run_care_events``); a killed worker's shard is done again by the next start of the
+day's run, which records and greets nothing twice.
 """
 
 from __future__ import annotations
@@ -15,15 +20,19 @@ from datetime import date, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import getdate, now_datetime
+from frappe.utils import cint, getdate, now_datetime
 
 from bank_crm.core import care, routing
-from bank_crm.services.bulk import in_list, insert_rows, update_rows
+from bank_crm.services import shards
+from bank_crm.services.bulk import in_list, insert_rows, lock_name, update_rows
 from bank_crm.services.people import languages
 
 EVENT = "Bank Care Event"
+RUN = "Bank Care Run"
 SETTINGS = "Bank Engagement Settings"
+LOCK = "bank_crm_care"
 ACT_CHUNK = 200
+ACT_PAGE = 5000
 
 
 def rules() -> list[dict]:
@@ -41,10 +50,14 @@ def rules() -> list[dict]:
 _PROFILE_COLUMNS = "p.name, p.customer, p.customer_name, p.tier, p.relationship_manager, p.branch"
 
 
-def _candidates(rule, today: date):
+def _candidates(rule, today: date, lo: str = "", hi: str = ""):
+	"""(profile head, event) of the customers of ``rule`` due today, of the customer key range
+	(``lo``, ``hi``] (all when both are empty)."""
 	lead = int(rule.lead_days or 0)
 	tier = "and p.tier = %(tier)s" if rule.tier else ""
-	params = {"tier": rule.tier, "today": today, "until": today + timedelta(days=lead)}
+	in_range, bounds = shards.range_sql("p.customer", lo, hi)
+	tier += in_range
+	params = {"tier": rule.tier, "today": today, "until": today + timedelta(days=lead), **bounds}
 	if rule.event_type in (care.BIRTHDAY, care.ANNIVERSARY):
 		column = "date_of_birth" if rule.event_type == care.BIRTHDAY else "relationship_since"
 		days = in_list(care.month_days_in_window(today, lead))
@@ -90,9 +103,82 @@ def _candidates(rule, today: date):
 				yield head, event
 
 
-def run_care_events(today: date | None = None) -> int:
-	"""Record due events once and act on those not yet acted on; returns events recorded now."""
+STATS = ("recorded", "acted", "greetings", "tasks", "no_channel")
+
+
+def run_care_events(today: date | None = None, shard_count: int | None = None) -> int:
+	"""The day's care run in this process, shard after shard (an unfinished run of the day is
+	resumed); returns the events recorded by this call (0 when another process holds the job)."""
 	today = getdate(today or frappe.flags.current_date or None)
+	if not _acquire_lock():
+		frappe.log_error(title=_("Care events skipped"), message=_("Another care run holds the lock."))
+		return 0
+	try:
+		run = _start_run(today, shard_count or 1)
+		before = shards.results(RUN, run.name)[1].get("recorded", 0)
+		for shard in run.shards:
+			if shard.status != "Completed":
+				run_care_shard(run.name, shard.shard_no)
+	finally:
+		_release_lock()
+	return shards.results(RUN, run.name)[1].get("recorded", 0) - before
+
+
+def enqueue_care(today: date | None = None, shard_count: int | None = None) -> str | None:
+	"""The day's care run split into key ranges of customers, one job each on the ``long``
+	queue (*Care Shards*): the workers of any host share it; the last shard completes the run."""
+	today = getdate(today or frappe.flags.current_date or None)
+	count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "care_shards")) or 1
+	return shards.start_and_enqueue(
+		LOCK, lambda: _start_run(today, count), "bank_crm.services.care.run_care_shard"
+	)
+
+
+def daily():
+	"""The daily job: in this worker, or over the ``long`` queue's workers (*Care Shards* > 1)."""
+	if cint(frappe.db.get_single_value(SETTINGS, "care_shards")) > 1:
+		enqueue_care()
+	else:
+		run_care_events()
+
+
+def _start_run(today: date, count: int):
+	return shards.resume_or_start(RUN, {"run_date": today}, "Customer", count)
+
+
+def run_care_shard(run: str, shard_no: int):
+	"""Record the due events of one key range of customers and act on its events not yet acted
+	on (a job on the ``long`` queue, or a step of ``run_care_events``)."""
+
+	def body(doc, shard):
+		today = getdate(doc.run_date)
+		lo, hi = shard.range_from or "", shard.range_to or ""
+		stats = {k: 0 for k in STATS} | {"recorded": record_events(today, lo, hi)}
+		frappe.db.commit()  # the events are recorded before anyone is contacted
+		for key, count in act_on_pending(today, lo, hi).items():
+			stats[key] += count
+		return stats
+
+	if shards.work_on(RUN, run, shard_no, body, _("Care events failed"), processed="acted"):
+		shards.finish_once(RUN, run, _complete)
+
+
+def _complete(doc, totals: dict):
+	shards.mark_completed(
+		RUN,
+		doc,
+		{
+			"events_recorded": totals.get("recorded", 0),
+			"events_acted": totals.get("acted", 0),
+			"greetings_sent": totals.get("greetings", 0),
+			"tasks_created": totals.get("tasks", 0),
+			"no_channel": totals.get("no_channel", 0),
+		},
+	)
+
+
+def record_events(today: date, lo: str = "", hi: str = "") -> int:
+	"""Store the due (event, action) rows of the customers in (``lo``, ``hi``] once each."""
 	now = now_datetime()
 	recorded = 0
 	for rule in rules():
@@ -110,7 +196,7 @@ def run_care_events(today: date | None = None) -> int:
 				"branch": head[5],
 				"event_key": f"{event.key}|{rule.action}"[:140],
 			}
-			for head, event in _candidates(rule, today)
+			for head, event in _candidates(rule, today, lo, hi)
 		]
 		recorded += insert_rows(
 			EVENT,
@@ -118,31 +204,36 @@ def run_care_events(today: date | None = None) -> int:
 			{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
 			ignore_duplicates=True,
 		)
-		frappe.db.commit()  # the events are recorded before anyone is contacted
-	act_on_pending(today)
 	return recorded
 
 
-def act_on_pending(today: date, limit: int = 20000) -> int:
+_PENDING_FIELDS = (
+	"name, customer, customer_name, event_type, event_date, detail, years, action, "
+	"relationship_manager, event_key"
+)
+
+
+def act_on_pending(today: date, lo: str = "", hi: str = "") -> dict:
+	"""Greet and task every event of the customers in (``lo``, ``hi``] not acted on yet, a page
+	at a time in name order; each chunk's outcomes and tasks are written in bulk and committed.
+	An event whose action failed stays pending (Error Log) for the next run."""
 	greetings = {(r.event_type, r.action, r.tier or ""): r.greeting for r in rules()}
-	pending = frappe.get_all(
-		EVENT,
-		filters={"status": ("is", "not set")},
-		fields=[
-			"name",
-			"customer",
-			"customer_name",
-			"event_type",
-			"event_date",
-			"detail",
-			"years",
-			"action",
-			"relationship_manager",
-			"event_key",
-		],
-		limit=limit,
-		order_by="event_date",
-	)
+	in_range, bounds = shards.range_sql("customer", lo, hi)
+	done = {"acted": 0, "greetings": 0, "tasks": 0, "no_channel": 0}
+	after = ""
+	while pending := frappe.db.sql(
+		f"""select {_PENDING_FIELDS} from `tab{EVENT}`
+		where status is null and name > %(after)s {in_range} order by name limit {ACT_PAGE}""",
+		{"after": after, **bounds},
+		as_dict=True,
+	):
+		after = pending[-1].name
+		for key, count in _act_on(pending, greetings).items():
+			done[key] += count
+	return done
+
+
+def _act_on(pending: list, greetings: dict) -> dict:
 	tiers = dict(
 		frappe.get_all(
 			"Bank Customer Profile",
@@ -152,27 +243,54 @@ def act_on_pending(today: date, limit: int = 20000) -> int:
 		)
 	)
 	langs = languages({p.relationship_manager for p in pending})
+	done = {"acted": 0, "greetings": 0, "tasks": 0, "no_channel": 0}
+	for start in range(0, len(pending), ACT_CHUNK):
+		chunk = pending[start : start + ACT_CHUNK]
+		# a chunk is one transaction; when InnoDB picks it as a deadlock victim against another
+		# shard, all of it was rolled back (its greetings' records and queued deliveries with it)
+		# and it is done again
+		counts = shards.retrying(lambda chunk=chunk: _act_on_chunk(chunk, greetings, tiers, langs))
+		for key, count in counts.items():
+			done[key] += count
+	return done
+
+
+def _act_on_chunk(chunk: list, greetings: dict, tiers: dict, langs: dict) -> dict:
 	now = now_datetime()
 	common = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now}
-	for start in range(0, len(pending), ACT_CHUNK):
-		updates, todos = [], []
-		for ev in pending[start : start + ACT_CHUNK]:
-			frappe.db.savepoint("bank_crm_care")
-			try:
-				values, todo = _act(ev, greetings, tiers.get(ev.customer) or "", langs)
-			except Exception:
-				frappe.db.rollback(save_point="bank_crm_care")
-				frappe.log_error(title=_("Care event {0} failed").format(ev.name))
-				continue
-			updates.append({"name": ev.name, **values})
-			if todo:
-				todos.append(todo)
-		# the chunk's RM tasks in one INSERT (with the assignment shown on the event), its outcomes
-		# in one UPDATE, committed with the greetings they record
-		insert_rows("ToDo", todos, common)
-		update_rows(EVENT, updates)
-		frappe.db.commit()
-	return len(pending)
+	updates, todos = [], []
+	done = {"acted": 0, "greetings": 0, "tasks": 0, "no_channel": 0}
+	for ev in chunk:
+		frappe.db.savepoint("bank_crm_care")
+		try:
+			values, todo = _act(ev, greetings, tiers.get(ev.customer) or "", langs)
+		except Exception as e:
+			if shards.lock_conflict(e):
+				raise  # the whole chunk is gone, savepoint and all: ``retrying`` does it again
+			frappe.db.rollback(save_point="bank_crm_care")
+			frappe.log_error(title=_("Care event {0} failed").format(ev.name))
+			continue
+		updates.append({"name": ev.name, **values})
+		if todo:
+			todos.append(todo)
+		done["greetings"] += bool(values.get("outbound_message"))
+		done["no_channel"] += values["status"] == "No Channel"
+	# the chunk's RM tasks in one INSERT (with the assignment shown on the event), its outcomes
+	# in one UPDATE, committed with the greetings they record
+	insert_rows("ToDo", todos, common)
+	update_rows(EVENT, updates)
+	frappe.db.commit()
+	done["acted"] = len(updates)
+	done["tasks"] = len(todos)
+	return done
+
+
+def _acquire_lock() -> bool:
+	return bool(frappe.db.sql("select get_lock(%s, 0)", (lock_name(LOCK),))[0][0])
+
+
+def _release_lock():
+	frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
 
 
 def _greeting_text(ev, template: str | None) -> str:

@@ -525,6 +525,26 @@ class TestAutomatedTouches(EngagementCase):
 		)
 		self.assertEqual([(m.channel, m.content_class) for m in message], [("Email", "Routine Tip")])
 
+	def test_routing_reads_the_profile_and_keeps_to_the_channels_the_sender_allows(self):
+		from bank_crm.core import routing
+		from bank_crm.services import contact
+
+		customer, _profile = self.customer(
+			self.rm_a,
+			"Mass",
+			email_id=f"route-{self.tag}@test.bank-crm.example",
+			mobile_no="13800138000",
+			preferred_channel="Email",
+		)
+		self.assertEqual(contact.route_for(customer, "Routine Tip").channel, "Email")
+		only_sms = [c for c in routing.CHANNELS if c != "SMS"]
+		self.assertEqual(contact.route_for(customer, "Routine Tip", exclude=only_sms).channel, "SMS")
+		only_wechat = [c for c in routing.CHANNELS if c != "WeChat"]
+		refused = contact.route_for(customer, "Routine Tip", exclude=only_wechat)
+		self.assertFalse(refused.ok)  # no WeChat id on file, and every other channel is excluded
+		self.assertIn("Email", {r.channel for r in refused.rejected})
+		self.assertFalse(contact.route_for("no such customer", "Routine Tip").ok)
+
 	def test_touch_without_a_channel_is_cancelled_with_the_reason(self):
 		_customer, profile = self.customer(self.rm_a, "Mass")  # no address on file
 		planning.plan_profiles([profile])
@@ -584,4 +604,111 @@ class TestCareEvents(EngagementCase):
 		self.assertEqual(
 			[(e.event_type, e.detail, e.status) for e in events],
 			[("Product Maturity", "三年期大额存单", "Task Created")],
+		)
+
+	def test_workers_share_a_care_run_and_a_killed_workers_shard_is_done_again(self):
+		from unittest.mock import patch
+
+		today = getdate()
+		due = today + timedelta(days=2)
+		born = []
+		for rm in (self.rm_a, self.rm_b):
+			try:
+				birthday = due.replace(year=1975)
+			except ValueError:  # 29 February
+				birthday = date(1975, 2, 28)
+			born.append(self.customer(rm, "VIP", date_of_birth=birthday)[0])
+		for unfinished in frappe.get_all(care.RUN, {"status": ("!=", "Completed")}, pluck="name"):
+			frappe.db.set_value(care.RUN, unfinished, "status", "Completed")  # not this test's
+		jobs = []
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append((method, kw))):
+			name = care.enqueue_care(today, shard_count=2)
+		self.assertEqual(
+			[(m, kw["queue"]) for m, kw in jobs], [("bank_crm.services.care.run_care_shard", "long")] * 2
+		)
+		run = frappe.get_doc(care.RUN, name)
+		self.assertEqual(run.shards[0].range_to, run.shards[1].range_from)  # contiguous, no gap
+		# a worker is killed after its shard started; the next start resumes the same run
+		frappe.db.set_value("Bank Job Shard", run.shards[1].name, "status", "Running")
+		frappe.db.commit()
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append((method, kw))):
+			self.assertEqual(care.enqueue_care(today, shard_count=2), name)
+		first_ids = {kw["shard_no"]: kw["job_id"] for _m, kw in jobs[:2]}
+		again_ids = {kw["shard_no"]: kw["job_id"] for _m, kw in jobs[2:]}
+		self.assertEqual(again_ids[0], first_ids[0])  # still queued: the same job, deduplicated
+		self.assertNotEqual(again_ids[1], first_ids[1])  # its worker died: a job of a new id
+		for _method, job in reversed(jobs[2:]):  # the workers take them, in either order
+			care.run_care_shard(job["run"], job["shard_no"])
+		run.reload()
+		self.assertEqual(run.status, "Completed", run.error_log)
+		self.assertEqual([s.status for s in run.shards], ["Completed", "Completed"])
+		events = frappe.get_all(
+			"Bank Care Event",
+			filters={"customer": ("in", born), "event_type": "Birthday"},
+			fields=["customer", "action", "status"],
+		)
+		self.assertEqual(
+			sorted((e.customer, e.action) for e in events),
+			sorted((c, a) for c in born for a in ("Greeting", "RM Task")),
+		)
+		self.assertTrue(all(e.status for e in events), events)  # every one acted on
+		self.assertGreaterEqual(run.events_recorded, 4)
+		self.assertGreaterEqual(run.events_acted, 4)
+		self.assertGreaterEqual(run.tasks_created, 2)
+		# the shard done twice (a redelivered job) records and acts on nothing more
+		care.run_care_shard(name, 0)
+		care.run_care_shard(name, 1)
+		self.assertEqual(frappe.db.count("Bank Care Event", {"customer": ("in", born)}), len(events))
+		self.assertEqual(
+			frappe.db.count(
+				"ToDo",
+				{
+					"reference_type": "Bank Care Event",
+					"reference_name": (
+						"in",
+						frappe.get_all("Bank Care Event", {"customer": ("in", born)}, pluck="name"),
+					),
+				},
+			),
+			2,
+		)
+
+	def test_a_chunk_chosen_as_a_deadlock_victim_is_done_again_whole(self):
+		from unittest.mock import patch
+
+		from bank_crm.services import contact
+
+		today = getdate()
+		try:
+			birthday = (today + timedelta(days=2)).replace(year=1982)
+		except ValueError:  # 29 February
+			birthday = date(1982, 2, 28)
+		customer, _profile = self.customer(
+			self.rm_a,
+			"VIP",
+			date_of_birth=birthday,
+			email_id=f"victim-{self.tag}@test.bank-crm.example",
+			preferred_channel="Email",
+		)
+		real_send, calls = contact.send, []
+
+		def send_once_a_victim(*args, **kwargs):
+			calls.append(args[0])
+			if len(calls) == 1:  # as InnoDB does: the statement fails and the transaction is lost
+				raise frappe.QueryDeadlockError("Deadlock found when trying to get lock")
+			return real_send(*args, **kwargs)
+
+		with patch.object(contact, "send", send_once_a_victim):
+			care.record_events(today)
+			frappe.db.commit()
+			care.act_on_pending(today)
+		events = frappe.get_all(
+			"Bank Care Event", filters={"customer": customer}, fields=["action", "status", "outbound_message"]
+		)
+		greeting = next(e for e in events if e.action == "Greeting")
+		self.assertEqual(greeting.status, "Greeting Sent")
+		self.assertGreaterEqual(len(calls), 2)  # the chunk ran again
+		self.assertEqual(frappe.db.count("Bank Outbound Message", {"customer": customer}), 1)
+		self.assertFalse(
+			frappe.get_all("Bank Care Event", {"customer": customer, "status": ("is", "not set")})
 		)
