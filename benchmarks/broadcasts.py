@@ -203,18 +203,14 @@ class Sink(BaseHTTPRequestHandler):
 		pass
 
 
-def send_step(args) -> dict:
-	frappe = connect(args.site)
-	from bank_crm.services import broadcasts
-
-	server = ThreadingHTTPServer(("127.0.0.1", args.port), Sink)
-	threading.Thread(target=server.serve_forever, daemon=True).start()
+def push_adapter(frappe, port: int):
+	"""The only enabled adapter: app push to a webhook on 127.0.0.1:``port``."""
 	frappe.db.set_value("Bank Channel Adapter", {"enabled": 1}, "enabled", 0)
 	adapter = frappe.db.get_value("Bank Channel Adapter", {"adapter_name": f"{TAG} push"})
 	values = {
 		"channel": "App Push",
 		"enabled": 1,
-		"webhook_url": f"http://127.0.0.1:{args.port}/push",
+		"webhook_url": f"http://127.0.0.1:{port}/push",
 		"payload_template": '{"to": {{ recipient | tojson }}, "text": {{ message | tojson }}}',
 		"timeout_seconds": 5,
 		"max_attempts": 3,
@@ -225,6 +221,16 @@ def send_step(args) -> dict:
 		frappe.get_doc({"doctype": "Bank Channel Adapter", "adapter_name": f"{TAG} push", **values}).insert(
 			ignore_permissions=True
 		)
+	frappe.db.commit()
+
+
+def send_step(args) -> dict:
+	frappe = connect(args.site)
+	from bank_crm.services import broadcasts
+
+	server = ThreadingHTTPServer(("127.0.0.1", args.port), Sink)
+	threading.Thread(target=server.serve_forever, daemon=True).start()
+	push_adapter(frappe, args.port)
 	customers = frappe.db.sql_list(
 		"""select customer from `tabBank Customer Profile` where app_user_id is not null and quiet_hours_start is null
 		and exists (select 1 from `tabBank Consent Record` r where r.parent = `tabBank Customer Profile`.name

@@ -4,9 +4,9 @@ bulk, and the sending job.
 ``plan`` reads the segment in profile-name order, a batch at a time, with each recipient's
 contact preferences, consents in force and recent marketing in the same query; decides in the
 core; and writes one delivery row per recipient (queued with its channel, or skipped with its
-reason) with one INSERT IGNORE per batch: planning again writes nothing twice. ``send`` (a
-job on the ``long`` queue) takes the queued rows that are due, renders each message, and hands
-it to ``services.outbound.dispatch`` — the path every message of the app takes — with an
+reason) with one INSERT IGNORE per batch: planning again writes nothing twice. Sending (jobs on
+the ``long`` queue, one per shard of the recipients) takes the queued rows that are due, renders
+each message, and hands it to ``services.outbound.dispatch`` — the path every message of the app takes — with an
 idempotency key per broadcast and customer, so a crash, a retry or a second click never sends
 twice. A paused broadcast stops between batches.
 """
@@ -21,14 +21,15 @@ from datetime import datetime, time, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import get_url, getdate, now_datetime
+from frappe.utils import cint, get_url, getdate, now_datetime
 
 from bank_crm.core import broadcast as core
 from bank_crm.core import routing
 from bank_crm.core.consent import ConsentRecord
 from bank_crm.core.delivery import ADAPTER_CHANNELS
 from bank_crm.permissions import profile_query_conditions
-from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, update_rows
+from bank_crm.services import shards
+from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, lock_name, update_rows
 from bank_crm.services.contact import ALLOW_FIELDS
 
 BROADCAST = "Bank Broadcast"
@@ -481,73 +482,171 @@ def refresh_counts(name: str):
 
 
 # -- sending ---------------------------------------------------------------------------------------
-def send(broadcast: str) -> dict:
-	"""The ``long``-queue job: send the due queued rows in batches until none is left or the
-	broadcast is paused; deferred rows (quiet hours) wait for a later run of ``send_scheduled``."""
-	from bank_crm.services import outbound
+# A broadcast is sent by a *Bank Broadcast Sending* run: its recipients split into ranges of their
+# names (hexadecimal digests, so the ranges are even without reading the table), one job each on
+# the ``long`` queue (*Sending Shards*), so that the workers of every host share the sending. Each
+# shard sends its due queued rows in batches until none is left or the broadcast is paused;
+# deferred rows (quiet hours) wait for the next run that ``send_scheduled`` starts.
+SENDING_RUN = "Bank Broadcast Sending"
 
+
+def send(broadcast: str, shard_count: int | None = None) -> dict:
+	"""Send the broadcast's due rows in this process, shard after shard (an unfinished sending run
+	is resumed); returns what this call sent and failed."""
+	run = _start_sending(broadcast, shard_count)
+	if not run:
+		return {"sent": 0, "failed": 0}
+	before = shards.results(SENDING_RUN, run.name)[1]
+	for shard in run.shards:
+		if shard.status != "Completed":
+			send_shard(run.name, shard.shard_no)
+	after = shards.results(SENDING_RUN, run.name)[1]
+	return {k: after.get(k, 0) - before.get(k, 0) for k in ("sent", "failed")}
+
+
+def enqueue_send(broadcast: str):
+	"""Start (or resume) the broadcast's sending run over the ``long`` queue's workers, once the
+	current transaction is committed."""
+	frappe.enqueue(
+		"bank_crm.services.broadcasts.start_sending",
+		queue="long",
+		broadcast=broadcast,
+		job_id=f"bank_crm_broadcast::{broadcast}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+
+
+def start_sending(broadcast: str, shard_count: int | None = None) -> str | None:
+	"""The ``long``-queue job that splits the sending: one ``send_shard`` job per shard not done."""
+	run = _start_sending(broadcast, shard_count)
+	if run:
+		shards.enqueue_open(run, "bank_crm.services.broadcasts.send_shard")
+	return run.name if run else None
+
+
+def _start_sending(broadcast: str, shard_count: int | None = None):
+	lock = lock_name(f"bank_crm_broadcast_start:{broadcast}")
+	if not frappe.db.sql("select get_lock(%s, 30)", (lock,))[0][0]:
+		return None
+	try:
+		count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "send_shards")) or 1
+		return shards.resume_or_start(
+			SENDING_RUN, {"broadcast": broadcast}, RECIPIENT, count, ranges=shards.hex_ranges(count)
+		)
+	finally:
+		frappe.db.sql("select release_lock(%s)", (lock,))
+
+
+def send_shard(run: str, shard_no: int):
+	"""One shard of a sending run (a ``long``-queue job, or a step of ``send``); the last shard to
+	finish completes the run and, when nothing is left queued, the broadcast."""
+	broadcast = frappe.db.get_value(SENDING_RUN, run, "broadcast")
+
+	def body(doc, shard):
+		return _send_range(broadcast, shard.range_from or "", shard.range_to or "")
+
+	if shards.work_on(
+		SENDING_RUN,
+		run,
+		shard_no,
+		body,
+		_("Broadcast {0}: sending failed").format(broadcast),
+		processed="sent",
+	):
+		shards.finish_once(SENDING_RUN, run, _complete_sending)
+
+
+def _complete_sending(doc, totals: dict):
+	shards.mark_completed(
+		SENDING_RUN, doc, {"sent": totals.get("sent", 0), "failed": totals.get("failed", 0)}
+	)
+	frappe.db.commit()
+	_finish_if_done(doc.broadcast)
+
+
+def _send_range(broadcast: str, lo: str, hi: str) -> dict:
+	"""Send the due queued rows of the broadcast whose names are in (``lo``, ``hi``], a batch at
+	a time (each batch one transaction), while the broadcast is sending."""
 	doc = frappe.get_doc(BROADCAST, broadcast)
 	renderer = Renderer(doc)
 	batch_size = int(frappe.db.get_single_value(SETTINGS, "send_batch_size") or 500)
+	in_range, bounds = shards.range_sql("name", lo, hi)
 	done = {"sent": 0, "failed": 0}
 	while frappe.db.get_value(BROADCAST, broadcast, "workflow_state") == SENDING:
 		now = now_datetime()
 		rows = frappe.db.sql(
 			f"""select name, customer, customer_name, tier, relationship_manager, channel from `tab{RECIPIENT}`
-			where broadcast = %s and status = 'Queued' and (send_after is null or send_after <= %s)
-			order by name limit %s""",
-			(broadcast, now, batch_size),
+			where broadcast = %(broadcast)s and status = 'Queued' and (send_after is null or send_after <= %(now)s)
+			{in_range} order by name limit %(limit)s""",
+			{"broadcast": broadcast, "now": now, "limit": batch_size, **bounds},
 		)
 		if not rows:
 			break
-		updates, delivered, to_deliver = [], [], []
-		for name, customer, cname, tier, rm, channel in rows:
-			frappe.db.savepoint("bank_crm_broadcast")
-			try:
-				context = {
-					"customer": customer,
-					"customer_name": cname or customer,
-					"tier": _(tier or ""),
-					"relationship_manager": rm,
-				}
-				message = outbound.dispatch(
-					customer,
-					channel,
-					doc.email_subject if channel == routing.EMAIL else doc.title,
-					renderer.render(channel, context),
-					content_class=doc.content_class,
-					reference_doctype=BROADCAST,
-					reference_name=broadcast,
-					idempotency_key=core.idempotency_key(broadcast, customer),
-					enqueue=False,  # one delivery job per batch (below)
-				)
-				if channel in ADAPTER_CHANNELS:
-					to_deliver.append(message)
-				status = frappe.db.get_value("Bank Outbound Message", message, "status")
-				ok = status not in ("Dead",)
-				updates.append(
-					{
-						"name": name,
-						"status": "Sent" if ok else "Failed",
-						"outbound_message": message,
-						"sent_on": now,
-					}
-				)
-				if ok:
-					delivered.append(customer)
-			except Exception:
-				frappe.db.rollback(save_point="bank_crm_broadcast")
-				frappe.log_error(title=_("Broadcast {0}: message to {1} failed").format(broadcast, customer))
-				updates.append({"name": name, "status": "Failed", "outbound_message": None, "sent_on": now})
-		update_rows(RECIPIENT, updates)
-		outbound.enqueue_deliveries(to_deliver)
-		_count_as_contact(delivered, now)
-		done["sent"] += sum(1 for u in updates if u["status"] == "Sent")
-		done["failed"] += sum(1 for u in updates if u["status"] == "Failed")
-		refresh_counts(broadcast)
-		frappe.db.commit()  # a batch is one unit: a crash resends nothing (idempotency keys)
-	_finish_if_done(broadcast)
+		# a batch is one transaction: a crash resends nothing (idempotency keys); when InnoDB
+		# picks it as a deadlock victim against another shard it was rolled back whole (its
+		# queued deliveries with it) and is sent again
+		counts = shards.retrying(lambda rows=rows, now=now: _send_batch(doc, renderer, rows, now))
+		for key, count in counts.items():
+			done[key] += count
+		refresh_counts(broadcast)  # the broadcast's progress, its own short transaction
+		frappe.db.commit()
 	return done
+
+
+def _send_batch(doc, renderer, rows, now) -> dict:
+	from bank_crm.services import outbound
+
+	broadcast = doc.name
+	updates, delivered, to_deliver = [], [], []
+	for name, customer, cname, tier, rm, channel in rows:
+		frappe.db.savepoint("bank_crm_broadcast")
+		try:
+			context = {
+				"customer": customer,
+				"customer_name": cname or customer,
+				"tier": _(tier or ""),
+				"relationship_manager": rm,
+			}
+			message = outbound.dispatch(
+				customer,
+				channel,
+				doc.email_subject if channel == routing.EMAIL else doc.title,
+				renderer.render(channel, context),
+				content_class=doc.content_class,
+				reference_doctype=BROADCAST,
+				reference_name=broadcast,
+				idempotency_key=core.idempotency_key(broadcast, customer),
+				enqueue=False,  # one delivery job per batch (below)
+			)
+			if channel in ADAPTER_CHANNELS:
+				to_deliver.append(message)
+			status = frappe.db.get_value("Bank Outbound Message", message, "status")
+			ok = status not in ("Dead",)
+			updates.append(
+				{
+					"name": name,
+					"status": "Sent" if ok else "Failed",
+					"outbound_message": message,
+					"sent_on": now,
+				}
+			)
+			if ok:
+				delivered.append(customer)
+		except Exception as e:
+			if shards.lock_conflict(e):
+				raise  # the whole batch is gone, savepoint and all: ``retrying`` sends it again
+			frappe.db.rollback(save_point="bank_crm_broadcast")
+			frappe.log_error(title=_("Broadcast {0}: message to {1} failed").format(broadcast, customer))
+			updates.append({"name": name, "status": "Failed", "outbound_message": None, "sent_on": now})
+	update_rows(RECIPIENT, updates)
+	outbound.enqueue_deliveries(to_deliver)
+	_count_as_contact(delivered, now)
+	frappe.db.commit()
+	return {
+		"sent": sum(1 for u in updates if u["status"] == "Sent"),
+		"failed": sum(1 for u in updates if u["status"] == "Failed"),
+	}
 
 
 def _count_as_contact(customers: list[str], now: datetime):
@@ -572,17 +671,6 @@ def _finish_if_done(broadcast: str):
 	)
 	refresh_counts(broadcast)
 	frappe.db.commit()
-
-
-def enqueue_send(broadcast: str):
-	frappe.enqueue(
-		"bank_crm.services.broadcasts.send",
-		queue="long",
-		broadcast=broadcast,
-		job_id=f"bank_crm_broadcast::{broadcast}",
-		deduplicate=True,
-		enqueue_after_commit=True,
-	)
 
 
 def send_scheduled(now: datetime | None = None) -> list[str]:

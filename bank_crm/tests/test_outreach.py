@@ -105,6 +105,11 @@ class TestOutreach(FrappeTestCase):
 		if names:
 			remove_traces([BROADCAST], names)
 			frappe.db.delete(RECIPIENT, {"broadcast": ("in", names)})
+			runs = frappe.get_all(broadcasts.SENDING_RUN, {"broadcast": ("in", names)}, pluck="name")
+			frappe.db.delete(
+				"Bank Job Shard", {"parenttype": broadcasts.SENDING_RUN, "parent": ("in", runs or [""])}
+			)
+			frappe.db.delete(broadcasts.SENDING_RUN, {"name": ("in", runs or [""])})
 			for child in ("Bank Broadcast Branch", "Bank Broadcast Product", "Bank Broadcast Filter"):
 				frappe.db.delete(child, {"parent": ("in", names)})
 			frappe.db.delete(BROADCAST, {"name": ("in", names)})
@@ -281,6 +286,63 @@ class TestOutreach(FrappeTestCase):
 		broadcasts.send(name)
 		self.assertEqual(len(self.server.requests), 2, "a rerun sends nothing twice")
 		self.assertEqual(len(self.rows(name)), 3)
+
+	def test_workers_share_the_sending_by_shard_and_a_killed_workers_shard_is_taken_again(self):
+		name = self.write()
+		self.assertEqual(self.act(self.rm, name, "Submit for Review").status_code, 200)
+		self.assertEqual(self.act(self.cpo, name, "Approve").status_code, 200)
+		self.assertEqual(self.act(self.rm, name, "Schedule").status_code, 200)
+		frappe.db.rollback()
+		with patch.object(broadcasts, "enqueue_send"):
+			broadcasts.send_scheduled()  # plans the rows and marks the broadcast Sending
+		frappe.db.commit()
+		jobs = []
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append((method, kw))):
+			run = broadcasts.start_sending(name, shard_count=4)
+		self.assertEqual(
+			[(m, kw["queue"]) for m, kw in jobs], [("bank_crm.services.broadcasts.send_shard", "long")] * 4
+		)
+		doc = frappe.get_doc(broadcasts.SENDING_RUN, run)
+		self.assertEqual(doc.broadcast, name)
+		self.assertEqual(
+			[(s.range_from, s.range_to) for s in doc.shards],
+			[("", "4000"), ("4000", "8000"), ("8000", "c000"), ("c000", "")],
+		)
+		# a worker is killed after its shard started; the next start resumes the same run
+		frappe.db.set_value("Bank Job Shard", doc.shards[2].name, "status", "Running")
+		frappe.db.commit()
+		with patch("frappe.enqueue", lambda method, **kw: jobs.append((method, kw))):
+			self.assertEqual(broadcasts.start_sending(name, shard_count=4), run)
+		for _method, job in reversed(jobs[4:]):  # the workers take them, in any order
+			broadcasts.send_shard(job["run"], job["shard_no"])
+		doc.reload()
+		self.assertEqual(doc.status, "Completed", doc.error_log)
+		self.assertEqual([s.status for s in doc.shards], ["Completed"] * 4)
+		self.assertEqual((doc.sent, doc.failed), (2, 0))
+		self.assertEqual(len(self.server.requests), 2, "each customer once")
+		self.assertEqual(frappe.db.get_value(BROADCAST, name, ["workflow_state", "sent"]), ("Sent", 2))
+		# a shard's job delivered twice sends nothing more
+		broadcasts.send_shard(run, 0)
+		self.assertEqual(len(self.server.requests), 2)
+
+	def test_a_batch_chosen_as_a_deadlock_victim_is_sent_again_whole_and_once(self):
+		name = self.write()
+		real_dispatch, calls = outbound.dispatch, []
+
+		def dispatch_once_a_victim(*args, **kwargs):
+			calls.append(args[0])
+			if len(calls) == 2:  # as InnoDB does: the statement fails and the transaction is lost
+				raise frappe.QueryDeadlockError("Deadlock found when trying to get lock")
+			return real_dispatch(*args, **kwargs)
+
+		with patch.object(outbound, "dispatch", dispatch_once_a_victim):
+			self.approve_and_send(name)
+		rows = self.rows(name)
+		self.assertEqual(rows[self.customers["yes"]].status, "Sent")
+		self.assertEqual(rows[self.customers["service_only"]].status, "Sent")
+		self.assertGreater(len(calls), 2)  # the batch ran again
+		self.assertEqual(len(self.server.requests), 2, "each customer once")
+		self.assertEqual(frappe.db.get_value(BROADCAST, name, "workflow_state"), "Sent")
 
 	def test_marketing_needs_consent_respects_the_cap_and_the_opt_out_link_works(self):
 		settings = frappe.get_single("Bank Outreach Settings")

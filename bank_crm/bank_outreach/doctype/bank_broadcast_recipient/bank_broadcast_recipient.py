@@ -12,3 +12,5 @@ class BankBroadcastRecipient(Document):
 def on_doctype_update():
 	# the customer-360's broadcasts received: a customer's sent rows, latest first
 	frappe.db.add_index("Bank Broadcast Recipient", ["customer", "status", "sent_on"], "customer_status_sent")
+	# a broadcast's rows by status in name order: the sending shards' batches, the counts
+	frappe.db.add_index("Bank Broadcast Recipient", ["broadcast", "status", "name"], "broadcast_status_name")
