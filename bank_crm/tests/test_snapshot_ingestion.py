@@ -108,6 +108,12 @@ class TestSnapshotIngestion(FrappeTestCase):
 		self.assertEqual(first["inserted"], 3)
 		self.assertEqual((second["inserted"], second["unchanged"], second["rejected"]), (0, 3, 0))
 		self.assertEqual(self.stored(), 3)
+		# each name: the row's date, then the batch's time, random bits and the row's place; never
+		# the customer (anonymisation would have to find it in a key)
+		names = frappe.get_all(SNAPSHOT, {"customer": self.mine}, ["name", "as_of_date"])
+		for r in names:
+			self.assertRegex(r.name, rf"^{getdate(r.as_of_date):%Y%m%d}-[0-9a-f]{{22}}$")
+		self.assertEqual(len({r.name[9:26] for r in names}), 1)  # one batch
 
 	def test_changed_figures_conflict_unless_replace(self):
 		self.send([self.row(days_ago=1)])
