@@ -154,6 +154,23 @@ def load(args):
 	return {"seconds": round(seconds, 1), **result}
 
 
+def reset_scores(args) -> dict:
+	"""Every profile back to never scored, as after the load (the tier histories stay): the next
+	run is a first run ever again."""
+	frappe = connect(args.site)
+	started = time.perf_counter()
+	frappe.db.sql(
+		"""update `tabBank Customer Profile` set value_score = 0, tier = null, tier_below_runs = 0,
+		lifecycle_stage = null, lifecycle_reason = null, score_policy = null, score_snapshot_date = null,
+		scored_on = null"""
+	)
+	frappe.db.sql("update `tabCustomer` set bank_tier = null, bank_lifecycle_stage = null")
+	frappe.db.commit()
+	seconds = time.perf_counter() - started
+	frappe.destroy()
+	return {"seconds": round(seconds, 1)}
+
+
 def change_one_percent(args) -> int:
 	"""Lower the latest balance of every 100th customer (by name), as a bad month would."""
 	frappe = connect(args.site)
@@ -309,6 +326,9 @@ def main():
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--customers", type=int, default=1_000_000)
 	parser.add_argument("--load", action="store_true")
+	parser.add_argument(
+		"--reset", action="store_true", help="every profile back to never scored first (run 1: a first run)"
+	)
 	parser.add_argument("--ingest-rows", type=int, default=200_000)
 	parser.add_argument("--batch", type=int, default=10_000)
 	parser.add_argument("--ingest-streams", type=int, default=2, help="concurrent client connections")
@@ -339,6 +359,9 @@ def main():
 	if args.load:
 		report["load"] = load(args)
 		print("load:", report["load"], flush=True)
+	if args.reset:
+		report["reset"] = reset_scores(args)
+		print("reset:", report["reset"], flush=True)
 	if "segmentation" not in skip:
 		import datetime
 

@@ -10,5 +10,7 @@ class BankLifecycleHistory(Document):
 
 
 def on_doctype_update():
+	# a profile's history by date, and the movements of a period; no single-column indexes
+	# beside them (each written row maintains every index: a first run writes two million)
 	frappe.db.add_index("Bank Lifecycle History", ["profile", "change_date"])
 	frappe.db.add_index("Bank Lifecycle History", ["change_date", "to_stage"])
