@@ -47,6 +47,15 @@ def message_to(customer: str, message: str, **values):
 	return interaction(customer, "Message", send_message=1, message=message, **values)
 
 
+def born_in(year: int, days_ahead: int = 2) -> date:
+	"""A date of birth in ``year`` whose birthday is ``days_ahead`` days from today (28 February
+	for 29 February in a year without it)."""
+	try:
+		return (getdate() + timedelta(days=days_ahead)).replace(year=year)
+	except ValueError:
+		return date(year, 2, 28)
+
+
 def open_items(profile: str) -> dict[str, dict]:
 	rows = frappe.get_all(
 		PLAN,
@@ -559,16 +568,10 @@ class TestAutomatedTouches(EngagementCase):
 class TestCareEvents(EngagementCase):
 	def test_birthday_greeting_and_vip_task_once_only(self):
 		today = getdate()
-		born = date(1980, today.month, today.day) + timedelta(days=0)
-		birthday = born + timedelta(days=2)
-		try:
-			born = birthday.replace(year=1980)
-		except ValueError:
-			born = date(1980, 2, 28)
 		customer, _profile = self.customer(
 			self.rm_a,
 			"VIP",
-			date_of_birth=born,
+			date_of_birth=born_in(1980),
 			email_id=f"care-{self.tag}@test.bank-crm.example",
 			preferred_channel="Email",
 		)
@@ -610,14 +613,7 @@ class TestCareEvents(EngagementCase):
 		from unittest.mock import patch
 
 		today = getdate()
-		due = today + timedelta(days=2)
-		born = []
-		for rm in (self.rm_a, self.rm_b):
-			try:
-				birthday = due.replace(year=1975)
-			except ValueError:  # 29 February
-				birthday = date(1975, 2, 28)
-			born.append(self.customer(rm, "VIP", date_of_birth=birthday)[0])
+		born = [self.customer(rm, "VIP", date_of_birth=born_in(1975))[0] for rm in (self.rm_a, self.rm_b)]
 		for unfinished in frappe.get_all(care.RUN, {"status": ("!=", "Completed")}, pluck="name"):
 			frappe.db.set_value(care.RUN, unfinished, "status", "Completed")  # not this test's
 		jobs = []
@@ -679,14 +675,10 @@ class TestCareEvents(EngagementCase):
 		from bank_crm.services import contact
 
 		today = getdate()
-		try:
-			birthday = (today + timedelta(days=2)).replace(year=1982)
-		except ValueError:  # 29 February
-			birthday = date(1982, 2, 28)
 		customer, _profile = self.customer(
 			self.rm_a,
 			"VIP",
-			date_of_birth=birthday,
+			date_of_birth=born_in(1982),
 			email_id=f"victim-{self.tag}@test.bank-crm.example",
 			preferred_channel="Email",
 		)
