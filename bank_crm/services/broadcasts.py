@@ -530,12 +530,28 @@ def _start_sending(broadcast: str, shard_count: int | None = None):
 	if not frappe.db.sql("select get_lock(%s, 30)", (lock,))[0][0]:
 		return None
 	try:
+		if not _work_left(broadcast):
+			_finish_if_done(broadcast)  # nothing due: no empty run; a broadcast with nothing left ends
+			return None
 		count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "send_shards")) or 1
 		return shards.resume_or_start(
 			SENDING_RUN, {"broadcast": broadcast}, RECIPIENT, count, ranges=shards.hex_ranges(count)
 		)
 	finally:
 		frappe.db.sql("select release_lock(%s)", (lock,))
+
+
+def _work_left(broadcast: str) -> bool:
+	"""An unfinished sending run of the broadcast, or a queued row of it due now."""
+	if frappe.db.exists(SENDING_RUN, {"broadcast": broadcast, "status": ("in", shards.UNFINISHED)}):
+		return True
+	return bool(
+		frappe.db.sql(
+			f"""select 1 from `tab{RECIPIENT}` where broadcast = %s and status = 'Queued'
+			and (send_after is null or send_after <= %s) limit 1""",
+			(broadcast, now_datetime()),
+		)
+	)
 
 
 def send_shard(run: str, shard_no: int):

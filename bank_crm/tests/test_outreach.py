@@ -279,6 +279,11 @@ class TestOutreach(FrappeTestCase):
 		self.assertNotIn(self.customers["theirs"], rows)
 		self.assertEqual(len(self.server.requests), 2)
 		self.assertEqual(frappe.db.get_value(BROADCAST, name, "workflow_state"), "Sent")
+		sendings = frappe.db.count(broadcasts.SENDING_RUN, {"broadcast": name})
+		self.assertEqual(broadcasts.send(name), {"sent": 0, "failed": 0})
+		self.assertEqual(
+			frappe.db.count(broadcasts.SENDING_RUN, {"broadcast": name}), sendings, "nothing due: no run"
+		)
 		broadcasts.plan(frappe.get_doc(BROADCAST, name))
 		frappe.db.set_value(RECIPIENT, {"broadcast": name}, "status", "Queued")
 		frappe.db.set_value(BROADCAST, name, "workflow_state", "Sending")
