@@ -101,6 +101,12 @@ def segment(args, today, shards) -> dict:
 		as_dict=True,
 	)
 	frappe.destroy()
+	if totals.status != "Completed":
+		# start_run resumed an unfinished run of that day with other shards: its figure would be
+		# of a part of the customers
+		raise SystemExit(
+			f"run {run} is {totals.status}, not completed: finish or remove the day's unfinished run first"
+		)
 	return {"jobs": shards, "seconds": round(seconds, 2), "peak_mib_per_job": max(peaks), **totals}
 
 
