@@ -39,7 +39,7 @@ fixtures = [
 app_include_js = "/assets/bank_crm/js/bank_crm_desk.js"
 
 # print formats: the visit brief reads the customer-360 as the viewer may
-jinja = {"methods": ["bank_crm.services.customer360.bank_crm_visit_brief"]}
+jinja = {"methods": ["bank_crm.bank_crm.page.customer_360.customer_360.bank_crm_visit_brief"]}
 
 # the apps screen (/apps) and where login leads: with ERPNext's entry, the desk's /app, where
 # bank_crm_desk.js sends relationship and branch managers on to their workbench
@@ -58,7 +58,7 @@ doctype_js = {
 	"Bank Customer Profile": "public/js/needs.js",
 	"Bank Need Signal": "public/js/needs.js",
 }
-override_doctype_dashboards = {"Customer": "bank_crm.overrides.customer.dashboard"}
+override_doctype_dashboards = {"Customer": "bank_crm.bank_customer.customer.dashboard"}
 
 # Row-level access: one criterion for lists and documents (bank_crm.permissions)
 permission_query_conditions = {
@@ -129,11 +129,11 @@ has_permission = {
 
 doc_events = {
 	"Customer": {
-		"before_insert": "bank_crm.overrides.customer.before_insert",
-		"validate": "bank_crm.overrides.customer.validate",
+		"before_insert": "bank_crm.bank_customer.customer.before_insert",
+		"validate": "bank_crm.bank_customer.customer.validate",
 	},
-	"File": {"validate": "bank_crm.overrides.files.validate"},
-	"Opportunity": {"validate": "bank_crm.overrides.opportunity.validate"},
+	"File": {"validate": "bank_crm.permissions.files.validate"},
+	"Opportunity": {"validate": "bank_crm.bank_insight.opportunity.validate"},
 }
 
 # Frappe's personal-data download and deletion for a user (a member of staff) as data subject
@@ -147,48 +147,48 @@ user_data_fields = [
 ]
 
 # Frappe's generic reads that skip row-level access, through ones that apply it
-# (bank_crm.overrides.read_paths); global search indexes Customer without it: filter the results.
+# (bank_crm.permissions.read_paths); global search indexes Customer without it: filter the results.
 override_whitelisted_methods = {
-	"frappe.utils.global_search.search": "bank_crm.overrides.global_search.search",
-	"frappe.client.get_count": "bank_crm.overrides.read_paths.get_count",
-	"frappe.client.get": "bank_crm.overrides.read_paths.get",
-	"frappe.desk.listview.get_group_by_count": "bank_crm.overrides.read_paths.get_group_by_count",
-	"frappe.desk.search.search_link": "bank_crm.overrides.read_paths.search_link",
-	"frappe.desk.search.search_widget": "bank_crm.overrides.read_paths.search_widget",
-	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "bank_crm.overrides.read_paths.dashboard_chart",
-	"frappe.desk.doctype.event.event.get_events": "bank_crm.overrides.read_paths.event_list",
-	"frappe.desk.calendar.get_events": "bank_crm.overrides.read_paths.calendar_events",
-	"frappe.desk.query_report.run": "bank_crm.overrides.read_paths.run_report",
-	"frappe.realtime.can_subscribe_doctype": "bank_crm.overrides.read_paths.can_subscribe_doctype",
+	"frappe.utils.global_search.search": "bank_crm.permissions.global_search.search",
+	"frappe.client.get_count": "bank_crm.permissions.read_paths.get_count",
+	"frappe.client.get": "bank_crm.permissions.read_paths.get",
+	"frappe.desk.listview.get_group_by_count": "bank_crm.permissions.read_paths.get_group_by_count",
+	"frappe.desk.search.search_link": "bank_crm.permissions.read_paths.search_link",
+	"frappe.desk.search.search_widget": "bank_crm.permissions.read_paths.search_widget",
+	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "bank_crm.permissions.read_paths.dashboard_chart",
+	"frappe.desk.doctype.event.event.get_events": "bank_crm.permissions.read_paths.event_list",
+	"frappe.desk.calendar.get_events": "bank_crm.permissions.read_paths.calendar_events",
+	"frappe.desk.query_report.run": "bank_crm.permissions.read_paths.run_report",
+	"frappe.realtime.can_subscribe_doctype": "bank_crm.permissions.read_paths.can_subscribe_doctype",
 	# exports of customer data count against the user's hourly limit
-	"frappe.desk.reportview.export_query": "bank_crm.overrides.read_paths.export_report_view",
-	"frappe.desk.query_report.export_query": "bank_crm.overrides.read_paths.export_report",
-	"frappe.core.doctype.data_export.exporter.export_data": "bank_crm.overrides.read_paths.export_data",
-	"frappe.core.doctype.data_import.data_import.download_template": "bank_crm.overrides.read_paths.download_template",
+	"frappe.desk.reportview.export_query": "bank_crm.permissions.read_paths.export_report_view",
+	"frappe.desk.query_report.export_query": "bank_crm.permissions.read_paths.export_report",
+	"frappe.core.doctype.data_export.exporter.export_data": "bank_crm.permissions.read_paths.export_data",
+	"frappe.core.doctype.data_import.data_import.download_template": "bank_crm.permissions.read_paths.download_template",
 }
 
 # Requests of RMs and branch managers naming a record out of their reach are refused before
-# Frappe routes them, one answer for "not yours" and "not there" (bank_crm.overrides.request_guard)
-auth_hooks = ["bank_crm.overrides.request_guard.check"]
+# Frappe routes them, one answer for "not yours" and "not there" (bank_crm.permissions.request_guard)
+auth_hooks = ["bank_crm.permissions.request_guard.check"]
 
-# Field-level access in every list query of the request or job (bank_crm.overrides.query_guard)
-before_request = ["bank_crm.overrides.query_guard.activate"]
-before_job = ["bank_crm.overrides.query_guard.activate"]
+# Field-level access in every list query of the request or job (bank_crm.permissions.query_guard)
+before_request = ["bank_crm.permissions.query_guard.activate"]
+before_job = ["bank_crm.permissions.query_guard.activate"]
 
 scheduler_events = {
-	"hourly_long": ["bank_crm.services.signals.hourly"],
+	"hourly_long": ["bank_crm.bank_insight.need_detection.hourly"],
 	"daily_long": [
-		"bank_crm.services.segmentation.nightly",
-		"bank_crm.services.planning.daily",
-		"bank_crm.services.activity.purge_events",
-		"bank_crm.services.rights.daily",
+		"bank_crm.bank_segmentation.segmentation.nightly",
+		"bank_crm.bank_engagement.visit_planning.daily",
+		"bank_crm.bank_insight.activity_ingestion.purge_events",
+		"bank_crm.bank_customer.data_subject_rights.daily",
 	],
-	"weekly_long": ["bank_crm.services.verification.refresh_verification_status"],
+	"weekly_long": ["bank_crm.bank_customer.verification.refresh_verification_status"],
 	"cron": {
 		"*/5 * * * *": [
-			"bank_crm.services.outbound.retry_due",
-			"bank_crm.services.service_requests.escalate_due",
-			"bank_crm.services.broadcasts.send_scheduled",
+			"bank_crm.bank_engagement.outbound.retry_due",
+			"bank_crm.bank_service.service_requests.escalate_due",
+			"bank_crm.bank_outreach.broadcasts.send_scheduled",
 		],
 	},
 }

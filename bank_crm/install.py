@@ -176,7 +176,7 @@ def insight_setup():
 def security_defaults():
 	"""Two-factor authentication required on the bank roles (effective once the administrator
 	enables it site-wide; the security check reports that)."""
-	from bank_crm.services.posture import apply_app_defaults
+	from bank_crm.bank_crm.page.bank_crm_security.bank_crm_security import apply_app_defaults
 
 	apply_app_defaults()
 
@@ -392,7 +392,7 @@ def before_uninstall():
 	purpose: they are the audit trail of who read sensitive data.
 	"""
 	from bank_crm.demo.loader import clear as clear_demo_data
-	from bank_crm.services.traces import flush_search_queue
+	from bank_crm.utils.traces import flush_search_queue
 
 	flush_search_queue()
 	clear_demo_data()
@@ -491,7 +491,7 @@ def remove_our_traces():
 	"""What our records left in Frappe's tables (tasks, comments, versions, timeline entries,
 	notifications, workflow actions and their roles, files, search index …), and our
 	scheduled jobs, so that none of them runs and fails once the code is gone."""
-	from bank_crm.services.traces import remove_traces
+	from bank_crm.utils.traces import remove_traces
 
 	doctypes = frappe.get_all("DocType", filters={"module": ("in", _our_modules())}, pluck="name")
 	remove_traces(doctypes)
@@ -507,7 +507,7 @@ def remove_our_traces():
 def after_uninstall():
 	"""Frappe writes Deleted Document copies of our DocTypes, reports and workspace while it
 	removes the modules, after ``before_uninstall``; they go too."""
-	from bank_crm.services.traces import flush_search_queue, remove_deleted_copies, remove_orphan_search_rows
+	from bank_crm.utils.traces import flush_search_queue, remove_deleted_copies, remove_orphan_search_rows
 
 	remove_deleted_copies(_our_modules())
 	flush_search_queue()

@@ -111,8 +111,8 @@ def care_day(site, shards: int) -> dict:
 	)["day"]
 	out = shard_processes(
 		site,
-		f"from bank_crm.services import care\nrun = care.enqueue_care({day!r}, shard_count={shards})",
-		"from bank_crm.services import care\ncare.run_care_shard(run, shard_no)",
+		f"from bank_crm.bank_engagement import care_events as care\nrun = care.enqueue_care({day!r}, shard_count={shards})",
+		"from bank_crm.bank_engagement import care_events as care\ncare.run_care_shard(run, shard_no)",
 		shards,
 	)
 	fields = ("status", "events_recorded", "events_acted", "greetings_sent", "tasks_created", "no_channel")
@@ -145,7 +145,7 @@ def escalation_day(site, requests: int, due: int) -> dict:
 BROADCAST_PLAN = """import sys; sys.path.insert(0, HERE)
 import time as t
 import broadcasts as bench
-from bank_crm.services import broadcasts
+from bank_crm.bank_outreach import broadcasts
 bench.remove_broadcasts(frappe)
 branches, total = bench.segment_branches(frappe, SEGMENT)
 name = bench.make_broadcast(frappe, 'day', branches=[{'branch': b} for b in branches], **bench.BODIES)
@@ -162,7 +162,7 @@ def broadcast_plan(site, segment: int) -> dict:
 BROADCAST_SEND = """import sys; sys.path.insert(0, HERE)
 import broadcasts as bench
 from unittest.mock import patch
-from bank_crm.services import broadcasts
+from bank_crm.bank_outreach import broadcasts
 bench.push_adapter(frappe, PORT)  # the deliveries are not made (the short queue's work)
 customers = frappe.db.sql_list('''select p.customer from `tabBank Customer Profile` p where p.app_user_id is not null
 	and p.quiet_hours_start is null and p.do_not_contact = 0
@@ -178,7 +178,8 @@ frappe.db.commit()
 result = {'broadcast': name, 'queued': frappe.db.count('Bank Broadcast Recipient', {'broadcast': name, 'status': 'Queued'})}"""
 
 SEND_SHARD = """from unittest.mock import patch
-from bank_crm.services import broadcasts, outbound
+from bank_crm.bank_outreach import broadcasts
+from bank_crm.bank_engagement import outbound
 with patch.object(outbound, 'enqueue_deliveries'):  # the deliveries: the short queue's work
 	broadcasts.send_shard(run, shard_no)"""
 
@@ -192,7 +193,7 @@ def broadcast_send(site, count: int, shards: int) -> dict:
 	name = made["broadcast"]
 	out = shard_processes(
 		site,
-		f"from bank_crm.services import broadcasts\nrun = broadcasts.start_sending({name!r}, shard_count={shards})",
+		f"from bank_crm.bank_outreach import broadcasts as broadcasts\nrun = broadcasts.start_sending({name!r}, shard_count={shards})",
 		SEND_SHARD,
 		shards,
 	)

@@ -76,7 +76,7 @@ def remove_broadcasts(frappe):
 	names = frappe.db.sql_list("select name from `tabBank Broadcast` where title like %s", (f"{TAG}%",))
 	if not names:
 		return
-	from bank_crm.services.bulk import in_list
+	from bank_crm.utils.bulk import in_list
 
 	listed = in_list(names)
 	frappe.db.sql(f"delete from `tabBank Broadcast Recipient` where broadcast in {listed}")
@@ -142,7 +142,7 @@ def segment_branches(frappe, target: int) -> tuple[list[str], int]:
 
 def preview_step(args) -> dict:
 	frappe = connect(args.site)
-	from bank_crm.services import broadcasts
+	from bank_crm.bank_outreach import broadcasts
 
 	remove_broadcasts(frappe)
 	branches, in_branches = segment_branches(frappe, args.segment)
@@ -176,7 +176,7 @@ def preview_step(args) -> dict:
 
 def cmd_plan(site, name):
 	frappe = connect(site)
-	from bank_crm.services import broadcasts
+	from bank_crm.bank_outreach import broadcasts
 
 	started = time.perf_counter()
 	out = broadcasts.plan(frappe.get_doc("Bank Broadcast", name))
@@ -226,7 +226,7 @@ def push_adapter(frappe, port: int):
 
 def send_step(args) -> dict:
 	frappe = connect(args.site)
-	from bank_crm.services import broadcasts
+	from bank_crm.bank_outreach import broadcasts
 
 	server = ThreadingHTTPServer(("127.0.0.1", args.port), Sink)
 	threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -33,7 +33,7 @@ def connect(site):
 
 
 def load(frappe, requests, open_requests, complaints, open_complaints, chunk=20_000):
-	from bank_crm.services.bulk import insert_rows
+	from bank_crm.utils.bulk import insert_rows
 
 	now = frappe.utils.now_datetime()
 	customers = frappe.db.sql(
@@ -109,7 +109,7 @@ def load(frappe, requests, open_requests, complaints, open_complaints, chunk=20_
 
 
 def timed_run(frappe, now=None):
-	from bank_crm.services.service_requests import escalate_due
+	from bank_crm.bank_service.service_requests import escalate_due
 
 	frappe.local.bank_escalation_matrix = None
 	started = time.perf_counter()

@@ -96,7 +96,7 @@ def cmd_history(site, target):
 	"""Fill the table up to ``target`` historical events (bulk, like a migration from the core)."""
 	frappe = connect(site)
 	from bank_crm.core import activity
-	from bank_crm.services.bulk import insert_rows
+	from bank_crm.utils.bulk import insert_rows
 
 	have = frappe.db.sql("select count(*) from `tabBank Activity Event`")[0][0]
 	names = customers(frappe)
@@ -138,7 +138,7 @@ def cmd_history(site, target):
 
 def cmd_detect(site):
 	frappe = connect(site)
-	from bank_crm.services.signals import detect
+	from bank_crm.bank_insight.need_detection import detect
 
 	started = time.perf_counter()
 	run = detect("On Demand")
@@ -164,7 +164,7 @@ def cmd_enqueue_detect(site, shards):
 	connect(site)
 	from unittest.mock import patch
 
-	from bank_crm.services.signals import detect
+	from bank_crm.bank_insight.need_detection import detect
 
 	jobs = []
 	with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
@@ -174,7 +174,7 @@ def cmd_enqueue_detect(site, shards):
 
 def cmd_detect_shard(site, run, shard, at):
 	connect(site)
-	from bank_crm.services.signals import detect_shard
+	from bank_crm.bank_insight.need_detection import detect_shard
 
 	detect_shard(run, shard, at)
 	print(json.dumps({"peak_mib": round(peak_mib())}))
@@ -225,7 +225,7 @@ def detect_sharded(args) -> dict:
 
 def cmd_purge(site):
 	frappe = connect(site)
-	from bank_crm.services.activity import purge_events
+	from bank_crm.bank_insight.activity_ingestion import purge_events
 
 	frappe.db.set_single_value("Bank Insight Settings", "event_retention_days", 150)
 	frappe.db.commit()

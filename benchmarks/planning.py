@@ -42,7 +42,7 @@ def connect(site):
 
 def cmd_run(site):
 	frappe = connect(site)
-	from bank_crm.services.planning import run_planning
+	from bank_crm.bank_engagement.visit_planning import run_planning
 
 	started = time.perf_counter()
 	run = run_planning()
@@ -78,7 +78,7 @@ def cmd_enqueue(site, shards):
 	connect(site)
 	from unittest.mock import patch
 
-	from bank_crm.services.planning import enqueue_planning
+	from bank_crm.bank_engagement.visit_planning import enqueue_planning
 
 	with patch("frappe.enqueue", lambda *a, **k: None):
 		print(json.dumps({"run": enqueue_planning(shard_count=shards)}))
@@ -86,7 +86,7 @@ def cmd_enqueue(site, shards):
 
 def cmd_shard(site, run, shard):
 	frappe = connect(site)
-	from bank_crm.services.planning import run_planning_shard
+	from bank_crm.bank_engagement.visit_planning import run_planning_shard
 
 	run_planning_shard(run, shard)
 	print(json.dumps({"peak_mib": round(peak_mib())}))

@@ -49,14 +49,14 @@ def peak_mib() -> float:
 # -- sub-commands that run in their own process -------------------------------------------
 def cmd_start(site, today, shards):
 	connect(site)
-	from bank_crm.services.segmentation import start_run
+	from bank_crm.bank_segmentation.segmentation import start_run
 
 	print(json.dumps({"run": start_run("On Demand", today=today, shards=shards).name}))
 
 
 def cmd_shard(site, run, shard):
 	connect(site)
-	from bank_crm.services.segmentation import run_shard
+	from bank_crm.bank_segmentation.segmentation import run_shard
 
 	started = time.perf_counter()
 	run_shard(run, shard)
@@ -113,7 +113,7 @@ def segment(args, today, shards) -> dict:
 def cmd_naive(site, sample):
 	"""Score and tier like the job, but load and save each document: the ORM way."""
 	frappe = connect(site)
-	from bank_crm.services import segmentation
+	from bank_crm.bank_segmentation import segmentation
 
 	frappe.db.MAX_WRITES_PER_TRANSACTION = 10**9
 	names = frappe.get_all("Bank Customer Profile", pluck="name", order_by="name", limit=sample)

@@ -2,8 +2,8 @@
 
 import frappe
 
-from bank_crm.services import customer360
-from bank_crm.services.servers import served_by
+from bank_crm.bank_crm.page.customer_360 import customer_360 as customer360
+from bank_crm.utils.servers import served_by
 
 
 @frappe.whitelist(methods=["GET"])

@@ -17,8 +17,8 @@ import frappe
 from frappe import _
 
 from bank_crm.api import flag, json_rows, use_callers_language
-from bank_crm.services import limits
-from bank_crm.services.ingestion import MAX_ROWS, SNAPSHOT, ingest_snapshots
+from bank_crm.bank_segmentation.snapshot_ingestion import MAX_ROWS, SNAPSHOT, ingest_snapshots
+from bank_crm.permissions import limits
 
 
 @frappe.whitelist(methods=["POST"])

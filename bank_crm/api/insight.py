@@ -13,9 +13,10 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from bank_crm.api import bad_argument, json_rows, use_callers_language
+from bank_crm.bank_insight import activity_ingestion as activity
+from bank_crm.bank_insight import need_detection as detection
 from bank_crm.core.access import CRM_ADMINISTRATOR
-from bank_crm.services import activity, limits
-from bank_crm.services import signals as detection
+from bank_crm.permissions import limits
 
 SIGNAL = "Bank Need Signal"
 

@@ -9,7 +9,7 @@ e.g. after the Email Account, SMS Settings or an adapter were fixed.
 import frappe
 from frappe import _
 
-from bank_crm.services import outbound
+from bank_crm.bank_engagement import outbound
 
 RETRY_ROLES = ("CRM Administrator", "System Manager")
 

@@ -10,7 +10,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from bank_crm.services import broadcasts
+from bank_crm.bank_outreach import broadcasts
 
 BROADCAST = "Bank Broadcast"
 
@@ -90,7 +90,7 @@ def withdraw_marketing(customer: str, evidence: str, broadcast: str | None = Non
 		(now, evidence[:140], profile),
 	)
 	withdrawn = frappe.db._cursor.rowcount
-	from bank_crm.services.rights import stop_marketing
+	from bank_crm.bank_customer.data_subject_rights import stop_marketing
 
 	stop_marketing([customer], evidence)
 	if broadcast:

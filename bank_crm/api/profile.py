@@ -6,10 +6,10 @@ import frappe
 from frappe import _
 from frappe.core.doctype.access_log.access_log import make_access_log
 
+from bank_crm.bank_customer.privacy import can_view_full_id, id_fingerprint
 from bank_crm.core import identity
 from bank_crm.core.errors import CoreValidationError
-from bank_crm.services import limits
-from bank_crm.services.privacy import can_view_full_id, id_fingerprint
+from bank_crm.permissions import limits
 
 PROFILE = "Bank Customer Profile"
 

@@ -3,8 +3,8 @@
 import frappe
 from frappe import _
 
+from bank_crm.bank_crm.page.bank_crm_security import bank_crm_security as posture
 from bank_crm.core.access import CRM_ADMINISTRATOR
-from bank_crm.services import posture
 
 
 def _require_administrator():

@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from bank_crm.services import segmentation
+from bank_crm.bank_segmentation import segmentation
 
 POLICY = "Bank Tier Policy"
 RUN = "Bank Segmentation Run"

@@ -3,9 +3,9 @@
 import frappe
 from frappe import _
 
+from bank_crm.bank_crm.page.rm_workbench import rm_workbench as workbench
 from bank_crm.permissions import get_scope
-from bank_crm.services import workbench
-from bank_crm.services.servers import served_by
+from bank_crm.utils.servers import served_by
 
 
 @frappe.whitelist(methods=["GET"])

@@ -81,7 +81,7 @@ def make_default_settings():
 
 def remove_workflow():
 	"""The complaint Workflow and the states and actions only it uses; what our records left in
-	Frappe's tables goes with ``bank_crm.services.traces`` (see ``install.remove_our_traces``)."""
+	Frappe's tables goes with ``bank_crm.utils.traces`` (see ``install.remove_our_traces``)."""
 	from bank_crm.setup.workflows import remove_workflow as remove
 
 	remove(COMPLAINT_WORKFLOW, OUR_STATES, OUR_ACTIONS)

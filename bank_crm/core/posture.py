@@ -56,7 +56,7 @@ def _finding(key, ok, title, current, expected, why, fix, *, severity=FAIL, args
 
 
 def evaluate(facts: Mapping) -> list[Finding]:
-	"""The findings for ``facts`` (see ``bank_crm.services.posture.collect`` for the keys)."""
+	"""The findings for ``facts`` (see ``bank_crm.bank_crm.page.bank_crm_security.bank_crm_security.collect`` for the keys)."""
 	f = facts
 	out: list[Finding] = []
 

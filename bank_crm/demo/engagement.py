@@ -16,8 +16,8 @@ import frappe
 from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import cadence
-from bank_crm.services.bulk import in_list, insert_rows, reserve_series
-from bank_crm.services.traces import remove_traces
+from bank_crm.utils.bulk import in_list, insert_rows, reserve_series
+from bank_crm.utils.traces import remove_traces
 
 PROFILE = "Bank Customer Profile"
 PLAN = "Bank Visit Plan"
@@ -54,8 +54,8 @@ def load(seed: int = 42, today=None) -> dict:
 	interactions = _history(profiles, rng, today)
 	frappe.db.commit()
 
-	from bank_crm.services.care import run_care_events
-	from bank_crm.services.planning import run_planning
+	from bank_crm.bank_engagement.care_events import run_care_events
+	from bank_crm.bank_engagement.visit_planning import run_planning
 
 	run = run_planning(today)
 	# a few items the RMs moved or let slip: overdue ones show on the list and the calendar
@@ -65,7 +65,7 @@ def load(seed: int = 42, today=None) -> dict:
 			and mod(crc32(name), 9) = 0""",
 		(today, CUSTOMER_PREFIX + "%"),
 	)
-	from bank_crm.services.planning import create_due_tasks
+	from bank_crm.bank_engagement.visit_planning import create_due_tasks
 
 	create_due_tasks(today, 7)
 	frappe.db.commit()
@@ -104,7 +104,7 @@ def _contact_details(profiles, rng):
 			wechat_id varchar(140), app_user_id varchar(140), preferred_channel varchar(140),
 			quiet_hours_start time, quiet_hours_end time)"""
 	)
-	from bank_crm.services.bulk import execute_values
+	from bank_crm.utils.bulk import execute_values
 
 	frappe.db.sql("delete from bank_crm_tmp_contact")
 	execute_values("insert into bank_crm_tmp_contact values ", rows)
@@ -199,7 +199,7 @@ def _history(profiles, rng, today) -> int:
 				last = last - timedelta(days=line.approx_days + rng.randint(-7, 7))
 	if not interactions:
 		return 0
-	from bank_crm.services.people import languages as user_languages
+	from bank_crm.utils.people import languages as user_languages
 
 	languages = user_languages({p.relationship_manager for p in profiles})
 	year = today.year

@@ -147,9 +147,9 @@ def load(seed: int = 42, now=None) -> dict:
 	import frappe
 	from frappe.utils import now_datetime
 
+	from bank_crm.bank_insight import activity_ingestion as activity
+	from bank_crm.bank_insight import need_detection as detection
 	from bank_crm.demo.loader import CUSTOMER_PREFIX
-	from bank_crm.services import activity
-	from bank_crm.services import signals as detection
 
 	now = now or now_datetime()
 	rng = random.Random(f"{seed}-insight")
@@ -238,7 +238,7 @@ def clear() -> dict:
 	import frappe
 
 	from bank_crm.demo.loader import CUSTOMER_PREFIX
-	from bank_crm.services.traces import remove_traces
+	from bank_crm.utils.traces import remove_traces
 
 	like = CUSTOMER_PREFIX + "%"
 	if not frappe.db.table_exists("Bank Need Signal"):

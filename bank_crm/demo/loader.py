@@ -17,12 +17,12 @@ import frappe
 from frappe.utils import getdate, now_datetime
 from frappe.utils.password import encrypt
 
+from bank_crm.bank_customer.privacy import id_fingerprint
+from bank_crm.bank_customer.verification import interval_years
 from bank_crm.core import identity, profile, verification
 from bank_crm.demo import generator
-from bank_crm.services.bulk import insert_rows, reserve_series
-from bank_crm.services.privacy import id_fingerprint
-from bank_crm.services.traces import remove_traces
-from bank_crm.services.verification import interval_years
+from bank_crm.utils.bulk import insert_rows, reserve_series
+from bank_crm.utils.traces import remove_traces
 
 PROFILE = "Bank Customer Profile"
 CUSTOMER_PREFIX = "DEMO-C-"
@@ -111,7 +111,7 @@ def load(
 		seconds[name] = round(time.monotonic() - began, 1)
 
 	if segment:
-		from bank_crm.services.segmentation import run_segmentation
+		from bank_crm.bank_segmentation.segmentation import run_segmentation
 
 		part("segmentation_run", lambda: run_segmentation("On Demand", today=today_date))
 	if demos:
@@ -322,7 +322,7 @@ def _write_batch(batch, groups, territory, intervals, today: date, months: int =
 def clear() -> dict:
 	"""Remove every demo record: customers, profiles with their rows, staff, branches."""
 	from bank_crm.demo import engagement, insight, outreach, service
-	from bank_crm.services.traces import flush_search_queue, remove_orphan_search_rows
+	from bank_crm.utils.traces import flush_search_queue, remove_orphan_search_rows
 
 	flush_search_queue()
 	outreach.clear()

@@ -65,7 +65,7 @@ def load(seed: int = 42) -> dict:
 		frappe.set_user("Administrator")
 		frappe.db.commit()
 		made.append(doc.name)
-	from bank_crm.services import broadcasts
+	from bank_crm.bank_outreach import broadcasts
 
 	broadcasts.send_scheduled()
 	for name in made:
@@ -93,7 +93,7 @@ def load(seed: int = 42) -> dict:
 def clear():
 	if not frappe.db.table_exists(BROADCAST):
 		return
-	from bank_crm.services.traces import remove_traces
+	from bank_crm.utils.traces import remove_traces
 
 	names = frappe.get_all(BROADCAST, filters={"owner": ("like", "%@demo.bank-crm.example")}, pluck="name")
 	if names:

@@ -15,7 +15,7 @@ from frappe.model.workflow import apply_workflow
 from frappe.utils import add_to_date, now_datetime
 
 from bank_crm.demo.generator import Staff
-from bank_crm.services.traces import remove_traces
+from bank_crm.utils.traces import remove_traces
 
 REQUEST = "Bank Service Request"
 COMPLAINT = "Bank Complaint"
@@ -112,7 +112,7 @@ def load(rounds: int | None = None, seed: int = 42) -> dict:
 		frappe.db.commit()
 	finally:
 		frappe.set_user(user)
-	from bank_crm.services.service_requests import escalate_due
+	from bank_crm.bank_service.service_requests import escalate_due
 
 	made["escalation"] = escalate_due()
 	frappe.db.commit()

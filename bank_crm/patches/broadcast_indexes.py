@@ -6,7 +6,7 @@ def execute():
 	from bank_crm.bank_customer.doctype.bank_consent_record.bank_consent_record import (
 		on_doctype_update as consent_indexes,
 	)
-	from bank_crm.services.broadcasts import ensure_reach_column
+	from bank_crm.bank_outreach.broadcasts import ensure_reach_column
 
 	ensure_reach_column()
 	consent_indexes()

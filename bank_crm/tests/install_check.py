@@ -129,7 +129,7 @@ def assert_installed():
 	problems += [f"custom field Customer.{f} missing" for f in CUSTOMER_FIELDS if f not in fields]
 	if not frappe.db.exists("Workspace", "Bank CRM"):
 		problems.append("workspace Bank CRM missing")
-	from bank_crm.services.broadcasts import REACH_COLUMN, REACH_INDEX
+	from bank_crm.bank_outreach.broadcasts import REACH_COLUMN, REACH_INDEX
 
 	if not frappe.db.has_column("Bank Customer Profile", REACH_COLUMN):
 		problems.append(f"profile column {REACH_COLUMN} missing")
@@ -242,7 +242,7 @@ def assert_uninstalled():
 def _traces_left() -> list[str]:
 	"""What our records, demo customers and demo staff could leave in Frappe's own tables."""
 	from bank_crm.demo.loader import CUSTOMER_PREFIX, DEMO_DOMAIN
-	from bank_crm.services.traces import ALSO, REFERENCES
+	from bank_crm.utils.traces import ALSO, REFERENCES
 
 	problems = []
 	ours = ", ".join(frappe.db.escape(d, percent=False) for d in DOCTYPES)

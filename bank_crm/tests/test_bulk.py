@@ -6,7 +6,7 @@ import decimal
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from bank_crm.services.bulk import execute_values, literal, update_rows
+from bank_crm.utils.bulk import execute_values, literal, update_rows
 
 TRICKY = [
 	"plain",

@@ -81,7 +81,7 @@ class TestCustomer360(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
-		from bank_crm.services.traces import remove_traces
+		from bank_crm.utils.traces import remove_traces
 
 		customers = [cls.mine, cls.theirs]
 		frappe.db.delete("Bank Financial Snapshot", {"customer": ("in", customers)})

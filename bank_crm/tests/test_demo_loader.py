@@ -4,8 +4,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
+from bank_crm.bank_customer.verification import interval_years
 from bank_crm.demo import generator, loader
-from bank_crm.services.verification import interval_years
 
 
 class TestDemoLoader(FrappeTestCase):

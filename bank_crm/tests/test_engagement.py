@@ -7,8 +7,9 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_months, add_to_date, getdate, now_datetime
 
+from bank_crm.bank_engagement import care_events as care
+from bank_crm.bank_engagement import visit_planning as planning
 from bank_crm.permissions import clear_scope_cache
-from bank_crm.services import care, planning
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -535,8 +536,8 @@ class TestAutomatedTouches(EngagementCase):
 		self.assertEqual([(m.channel, m.content_class) for m in message], [("Email", "Routine Tip")])
 
 	def test_routing_reads_the_profile_and_keeps_to_the_channels_the_sender_allows(self):
+		from bank_crm.bank_engagement import contact
 		from bank_crm.core import routing
-		from bank_crm.services import contact
 
 		customer, _profile = self.customer(
 			self.rm_a,
@@ -620,7 +621,8 @@ class TestCareEvents(EngagementCase):
 		with patch("frappe.enqueue", lambda method, **kw: jobs.append((method, kw))):
 			name = care.enqueue_care(today, shard_count=2)
 		self.assertEqual(
-			[(m, kw["queue"]) for m, kw in jobs], [("bank_crm.services.care.run_care_shard", "long")] * 2
+			[(m, kw["queue"]) for m, kw in jobs],
+			[("bank_crm.bank_engagement.care_events.run_care_shard", "long")] * 2,
 		)
 		run = frappe.get_doc(care.RUN, name)
 		self.assertEqual(run.shards[0].range_to, run.shards[1].range_from)  # contiguous, no gap
@@ -672,7 +674,7 @@ class TestCareEvents(EngagementCase):
 	def test_a_chunk_chosen_as_a_deadlock_victim_is_done_again_whole(self):
 		from unittest.mock import patch
 
-		from bank_crm.services import contact
+		from bank_crm.bank_engagement import contact
 
 		today = getdate()
 		customer, _profile = self.customer(

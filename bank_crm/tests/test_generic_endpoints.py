@@ -413,7 +413,7 @@ class TestGenericEndpoints(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
-		from bank_crm.services.traces import remove_traces
+		from bank_crm.utils.traces import remove_traces
 
 		for doctype, names in (
 			("Bank Need Signal", [cls.their_signal]),
@@ -496,7 +496,7 @@ class TestGenericEndpoints(FrappeTestCase):
 			(m + "frappe.utils.global_search.search", {"text": self.secret_name}),
 			(m + "frappe.desk.search.search_link", {"doctype": "Customer", "txt": self.secret_name}),
 			(m + "frappe.desk.search.search_widget", {"doctype": "ToDo", "txt": self.secret_name}),
-			(m + "bank_crm.overrides.global_search.frappe_search", {"text": self.secret_name}),
+			(m + "bank_crm.permissions.global_search.frappe_search", {"text": self.secret_name}),
 			(m + "erpnext.templates.pages.search_help.search", {"text": self.secret_name}),
 		):
 			response = self.call(self.rm_a, "get", path, args)

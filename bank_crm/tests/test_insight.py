@@ -14,10 +14,9 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, now_datetime
 
+from bank_crm.bank_insight import activity_ingestion as activity
+from bank_crm.bank_insight import need_detection as detection
 from bank_crm.permissions import clear_scope_cache
-from bank_crm.services import activity
-from bank_crm.services import signals as detection
-from bank_crm.services.bulk import lock_name
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -28,6 +27,7 @@ from bank_crm.tests.factories import (
 	make_user,
 	server_messages,
 )
+from bank_crm.utils.bulk import lock_name
 
 EVENTS_URL = "/api/method/bank_crm.api.insight.events"
 HOLDINGS_URL = "/api/method/bank_crm.api.insight.holdings"
@@ -74,7 +74,7 @@ class TestInsight(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
-		from bank_crm.services.traces import remove_traces
+		from bank_crm.utils.traces import remove_traces
 
 		customers = [cls.mine, cls.theirs]
 		signals = frappe.get_all(SIGNAL, {"customer": ("in", customers)}, pluck="name")
@@ -480,7 +480,7 @@ class TestInsight(FrappeTestCase):
 		self.assertEqual(len(self.open_signals()), 1)
 
 	def test_a_holdings_maturity_becomes_a_care_event(self):
-		from bank_crm.services.care import run_care_events
+		from bank_crm.bank_engagement.care_events import run_care_events
 
 		matures = add_days(getdate(), 10)
 		row = {

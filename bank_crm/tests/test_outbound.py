@@ -15,13 +15,11 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_to_date, get_datetime, getdate, now_datetime
 
+from bank_crm.bank_engagement import outbound
 from bank_crm.bank_engagement.doctype.bank_channel_adapter.bank_channel_adapter import (
 	AdapterValidationError,
 )
-from bank_crm.core.delivery import SIGNATURE_HEADER
-from bank_crm.permissions import clear_scope_cache
-from bank_crm.services import outbound
-from bank_crm.services.outbound import (
+from bank_crm.bank_engagement.outbound import (
 	APP_PUSH,
 	DEAD,
 	EMAIL,
@@ -38,6 +36,8 @@ from bank_crm.services.outbound import (
 	dispatch,
 	retry_due,
 )
+from bank_crm.core.delivery import SIGNATURE_HEADER
+from bank_crm.permissions import clear_scope_cache
 from bank_crm.tests.factories import Api, api_token, make_customer, make_user
 
 MESSAGE = "Bank Outbound Message"

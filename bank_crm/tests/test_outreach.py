@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from bank_crm.bank_engagement import outbound
+from bank_crm.bank_outreach import broadcasts
 from bank_crm.permissions import clear_scope_cache
-from bank_crm.services import broadcasts, outbound
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -99,7 +100,7 @@ class TestOutreach(FrappeTestCase):
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
 		cls.server.stop()
-		from bank_crm.services.traces import remove_traces
+		from bank_crm.utils.traces import remove_traces
 
 		names = frappe.get_all(BROADCAST, {"owner": ("in", [cls.rm, cls.admin, cls.other_rm])}, pluck="name")
 		if names:
@@ -305,7 +306,8 @@ class TestOutreach(FrappeTestCase):
 		with patch("frappe.enqueue", lambda method, **kw: jobs.append((method, kw))):
 			run = broadcasts.start_sending(name, shard_count=4)
 		self.assertEqual(
-			[(m, kw["queue"]) for m, kw in jobs], [("bank_crm.services.broadcasts.send_shard", "long")] * 4
+			[(m, kw["queue"]) for m, kw in jobs],
+			[("bank_crm.bank_outreach.broadcasts.send_shard", "long")] * 4,
 		)
 		doc = frappe.get_doc(broadcasts.SENDING_RUN, run)
 		self.assertEqual(doc.broadcast, name)

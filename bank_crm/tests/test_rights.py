@@ -11,8 +11,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, add_years, getdate, now_datetime, today
 
+from bank_crm.bank_customer import data_subject_rights as service
 from bank_crm.permissions import clear_scope_cache
-from bank_crm.services import rights as service
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -65,7 +65,7 @@ class TestRights(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
-		from bank_crm.services.traces import remove_traces
+		from bank_crm.utils.traces import remove_traces
 
 		requests = frappe.get_all(REQUEST, {"customer": ("in", cls.customers)}, pluck="name")
 		remove_traces([REQUEST], requests)
@@ -358,7 +358,7 @@ class TestRights(FrappeTestCase):
 		).insert(ignore_permissions=True)
 		frappe.db.set_value(PROFILE, profile, "relationship_ended_on", add_years(today(), -6))
 		frappe.db.commit()
-		from bank_crm.services.traces import flush_search_queue
+		from bank_crm.utils.traces import flush_search_queue
 
 		flush_search_queue()
 		self.assertTrue(self._found(person, mobile, number, email))  # the scan finds them first
@@ -459,7 +459,7 @@ class TestRights(FrappeTestCase):
 				}
 			)
 
-		from bank_crm.overrides.opportunity import UnsuitableProduct
+		from bank_crm.bank_insight.opportunity import UnsuitableProduct
 
 		with self.assertRaises(UnsuitableProduct) as refused:
 			opportunity("T-DSR-R4").insert(ignore_permissions=True)
@@ -509,7 +509,7 @@ class TestAudit(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
-		from bank_crm.services.traces import remove_traces
+		from bank_crm.utils.traces import remove_traces
 
 		events = frappe.get_all("Bank Care Event", {"customer": cls.customer}, pluck="name")
 		remove_traces(["Bank Care Event"], events)
@@ -572,7 +572,7 @@ class TestAudit(FrappeTestCase):
 		self.assertIn(self.customer, [r["customer"] for r in response.json["message"]["result"]])
 		theirs = self.run_report(self.other_rm, "Risk Assessment Expiring").json["message"]["result"]
 		self.assertNotIn(self.customer, [r["customer"] for r in theirs])
-		from bank_crm.services.care import run_care_events
+		from bank_crm.bank_engagement.care_events import run_care_events
 
 		run_care_events()
 		event = frappe.get_all(

@@ -6,10 +6,10 @@ from unittest.mock import patch
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from bank_crm.bank_crm.page.bank_crm_security import bank_crm_security as site_posture
 from bank_crm.core import posture
 from bank_crm.core.access import BANK_ROLES
 from bank_crm.permissions import clear_scope_cache
-from bank_crm.services import posture as site_posture
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -150,7 +150,7 @@ class TestAbuseLimits(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
-		from bank_crm.services.traces import remove_traces
+		from bank_crm.utils.traces import remove_traces
 
 		remove_traces(["Bank Customer Profile"], [cls.profile])
 		remove_traces(["User"], [cls.rm])

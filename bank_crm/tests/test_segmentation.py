@@ -10,8 +10,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate
 
-from bank_crm.services import segmentation
-from bank_crm.services.bulk import insert_rows, lock_name
+from bank_crm.bank_segmentation import segmentation
 from bank_crm.tests.factories import (
 	Api,
 	api_token,
@@ -21,6 +20,7 @@ from bank_crm.tests.factories import (
 	make_profile,
 	make_user,
 )
+from bank_crm.utils.bulk import insert_rows, lock_name
 
 PROFILE = "Bank Customer Profile"
 POLICY = "Bank Tier Policy"

@@ -7,8 +7,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_datetime, getdate, now_datetime
 
+from bank_crm.bank_service import service_requests as svc
 from bank_crm.permissions import clear_scope_cache
-from bank_crm.services import service_requests as svc
 from bank_crm.tests.factories import Api, api_token, make_branch, make_customer, make_user, server_messages
 
 REQUEST = "Bank Service Request"

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from bank_crm.permissions import clear_scope_cache
-from bank_crm.validation import BankCRMValidationError
+from bank_crm.utils.validation import BankCRMValidationError
 
 
 class BankBranch(Document):

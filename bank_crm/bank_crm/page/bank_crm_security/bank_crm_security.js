@@ -1,4 +1,4 @@
-// The site's settings against the bank's security baseline (bank_crm.services.posture).
+// The site's settings against the bank's security baseline (bank_crm.bank_crm.page.bank_crm_security.bank_crm_security).
 frappe.pages["bank-crm-security"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({
 		parent: wrapper,
@@ -38,7 +38,7 @@ frappe.pages["bank-crm-security"].on_page_load = function (wrapper) {
 			<p class="bank-crm-security-summary ${failed ? "text-danger" : "text-success"} bold">${summary}</p>
 			<p class="text-muted small">${__(
 				"The same check from a shell, exiting non-zero on a failure: {0}",
-				["<code>bench --site SITE execute bank_crm.services.posture.check</code>"]
+				["<code>bench --site SITE execute bank_crm.bank_crm.page.bank_crm_security.bank_crm_security.check</code>"]
 			)}</p>
 			<table class="table table-bordered">
 				<thead><tr><th>${__("Status")}</th><th>${__("Check")}</th><th>${__("Now")}</th></tr></thead>

@@ -6,12 +6,12 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate, now_datetime, today
 
+from bank_crm.bank_customer.privacy import id_fingerprint
+from bank_crm.bank_customer.verification import interval_years
 from bank_crm.core import cadence, consent, identity, profile, routing, verification
 from bank_crm.core.access import RELATIONSHIP_MANAGER
 from bank_crm.core.errors import CoreValidationError
-from bank_crm.services.privacy import id_fingerprint
-from bank_crm.services.verification import interval_years
-from bank_crm.validation import DuplicateProfileError, throw_field_error
+from bank_crm.utils.validation import DuplicateProfileError, throw_field_error
 
 INDIVIDUAL, CORPORATE = verification.INDIVIDUAL, verification.CORPORATE
 # Set by the segmentation engine only: a save by a user (desk or REST) cannot change them.
@@ -72,7 +72,7 @@ class BankCustomerProfile(Document):
 			if r.name in was_open and r.withdrawn_on and r.purpose in ("Marketing", "Service")
 		]
 		if withdrawn:
-			from bank_crm.services.rights import stop_marketing
+			from bank_crm.bank_customer.data_subject_rights import stop_marketing
 
 			stop_marketing([self.customer], withdrawn[0].withdrawal_evidence or _("Consent ledger"))
 
@@ -305,7 +305,7 @@ class BankCustomerProfile(Document):
 
 	# -- contact preferences and service plan ---------------------------------------------
 	def validate_contact_preferences(self):
-		from bank_crm.services.contact import consents_of, preferences_of
+		from bank_crm.bank_engagement.contact import consents_of, preferences_of
 
 		if not self.do_not_contact:
 			self.do_not_contact_reason = None
@@ -354,7 +354,7 @@ class BankCustomerProfile(Document):
 			)
 
 		if plan_state(before) != plan_state(self):
-			from bank_crm.services.planning import plan_profiles
+			from bank_crm.bank_engagement.visit_planning import plan_profiles
 
 			plan_profiles([self.name])
 
@@ -442,6 +442,6 @@ def _consent_values(row) -> dict:
 
 
 def on_doctype_update():
-	from bank_crm.services.broadcasts import ensure_reach_column
+	from bank_crm.bank_outreach.broadcasts import ensure_reach_column
 
 	ensure_reach_column()

@@ -7,7 +7,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, add_to_date, getdate, now_datetime
 
-from bank_crm.services.verification import refresh_verification_status
+from bank_crm.bank_customer.verification import refresh_verification_status
 from bank_crm.tests.factories import (
 	corporate,
 	individual,
@@ -18,7 +18,7 @@ from bank_crm.tests.factories import (
 	new_credit_code,
 	new_id,
 )
-from bank_crm.validation import BankCRMValidationError, DuplicateProfileError
+from bank_crm.utils.validation import BankCRMValidationError, DuplicateProfileError
 
 PROFILE = "Bank Customer Profile"
 

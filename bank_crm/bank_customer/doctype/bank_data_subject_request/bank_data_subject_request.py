@@ -10,7 +10,7 @@ from frappe.utils import getdate, now_datetime, today
 
 from bank_crm.core import rights
 from bank_crm.core.access import CONSUMER_PROTECTION_OFFICER, CRM_ADMINISTRATOR
-from bank_crm.validation import BankCRMValidationError
+from bank_crm.utils.validation import BankCRMValidationError
 
 REGISTERED = "Registered"
 PENDING = "Pending Approval"
@@ -26,7 +26,7 @@ class ApprovalError(frappe.PermissionError):
 
 class BankDataSubjectRequest(Document):
 	def validate(self):
-		from bank_crm.services import rights as service
+		from bank_crm.bank_customer import data_subject_rights as service
 
 		self.workflow_state = self.workflow_state or REGISTERED
 		self.profile = frappe.db.get_value("Bank Customer Profile", {"customer": self.customer}, "name")
@@ -47,12 +47,12 @@ class BankDataSubjectRequest(Document):
 			self.check_transition(before)
 
 	def field_error(self, fieldname, reason):
-		from bank_crm.validation import field_label
+		from bank_crm.utils.validation import field_label
 
 		frappe.throw(_("{0}: {1}").format(field_label(self.meta, fieldname), reason), BankCRMValidationError)
 
 	def check_transition(self, before: str):
-		from bank_crm.services import rights as service
+		from bank_crm.bank_customer import data_subject_rights as service
 
 		if self.workflow_state == PENDING:
 			if not self.identity_checked or not self.identity_method:
@@ -98,7 +98,7 @@ class BankDataSubjectRequest(Document):
 
 	def carry_out(self):
 		"""Do what the approved request asks; the outcome is written on the request."""
-		from bank_crm.services import rights as service
+		from bank_crm.bank_customer import data_subject_rights as service
 
 		values = {"completed_on": now_datetime(), "decision": "Granted"}
 		kind = self.request_type

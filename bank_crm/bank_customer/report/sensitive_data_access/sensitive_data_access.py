@@ -11,8 +11,8 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, cint, getdate
 
-from bank_crm.overrides.query_guard import API_LIST_METHOD
-from bank_crm.services.limits import REVEAL_METHOD
+from bank_crm.permissions.limits import REVEAL_METHOD
+from bank_crm.permissions.query_guard import API_LIST_METHOD
 
 DSR_EXPORT = "personal_information_export"
 

@@ -45,7 +45,7 @@ class BankChannelAdapter(Document):
 
 	def validate_template(self):
 		"""Render the template with a sample message: it must give a JSON value."""
-		from bank_crm.services.outbound import render_payload, sample_context
+		from bank_crm.bank_engagement.outbound import render_payload, sample_context
 
 		try:
 			render_payload(self.payload_template, sample_context(self.channel))

@@ -11,8 +11,9 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import add_to_date, get_datetime, getdate, now_datetime
 
+from bank_crm.bank_engagement import contact
+from bank_crm.bank_engagement import visit_planning as planning
 from bank_crm.core import cadence, routing
-from bank_crm.services import contact, planning
 
 DEFAULT_CHANNEL = {
 	cadence.VISIT: routing.VISIT,
@@ -201,7 +202,7 @@ class BankInteraction(Document):
 		"""A completed contact that met a need closes the customer's open signals of that kind."""
 		if self.status != "Completed" or not self.closes_need_category:
 			return
-		from bank_crm.services.signals import act_on_customer_needs
+		from bank_crm.bank_insight.need_detection import act_on_customer_needs
 
 		act_on_customer_needs(self.customer, self.closes_need_category, self.name)
 
@@ -227,7 +228,7 @@ class BankInteraction(Document):
 	def send_customer_message(self):
 		if not self.send_message or self.outbound_message:
 			return
-		from bank_crm.services import outbound
+		from bank_crm.bank_engagement import outbound
 
 		decision = contact.route_for(self.customer, self.content_class, exclude=self._excluded())
 		if not decision.ok:

@@ -6,7 +6,7 @@ from frappe.model.document import Document
 
 
 class BankOutboundMessage(Document):
-	"""One contact with a customer and its delivery log; written by bank_crm.services.outbound."""
+	"""One contact with a customer and its delivery log; written by bank_crm.bank_engagement.outbound."""
 
 
 def on_doctype_update():

@@ -12,7 +12,7 @@ from frappe.model.document import Document
 
 from bank_crm.core import cadence, kpi
 from bank_crm.core.errors import CoreValidationError
-from bank_crm.validation import throw_field_error
+from bank_crm.utils.validation import throw_field_error
 
 
 class BankServicePlan(Document):
@@ -59,7 +59,7 @@ def replan_now():
 	"""Start the planning run in the background now (CRM Administrator)."""
 	frappe.only_for(("CRM Administrator", "System Manager"))
 	frappe.enqueue(
-		"bank_crm.services.planning.run_planning",
+		"bank_crm.bank_engagement.visit_planning.run_planning",
 		queue="long",
 		timeout=3600,
 		job_id="bank_crm_visit_planning",

@@ -9,7 +9,7 @@ from frappe.utils import getdate
 
 class BankVisitPlan(Document):
 	"""One planned contact. Created, re-planned and cancelled by the daily planning job
-	(``bank_crm.services.planning``); completed by recording a Bank Interaction. An RM may move
+	(``bank_crm.bank_engagement.visit_planning``); completed by recording a Bank Interaction. An RM may move
 	the due date of an open item; the job keeps that date while the plan stays the same."""
 
 	def validate(self):

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import get_datetime, now_datetime
 
 from bank_crm.core import activity, values
-from bank_crm.validation import BankCRMValidationError
+from bank_crm.utils.validation import BankCRMValidationError
 
 INDEXES = {
 	# the rules' windows: a customer's events of some types over time, amounts from the index

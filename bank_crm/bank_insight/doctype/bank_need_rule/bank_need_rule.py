@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from bank_crm.core import signals
-from bank_crm.validation import BankCRMValidationError
+from bank_crm.utils.validation import BankCRMValidationError
 
 
 class BankNeedRule(Document):
@@ -14,7 +14,7 @@ class BankNeedRule(Document):
 	version log (track changes)."""
 
 	def validate(self):
-		from bank_crm.services.signals import rule_from_doc
+		from bank_crm.bank_insight.need_detection import rule_from_doc
 
 		for field, reason in signals.validate(rule_from_doc(self)):
 			frappe.throw(

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 
 from bank_crm.core import broadcast as core
 from bank_crm.core.access import COMPLIANCE_AUDITOR, CONSUMER_PROTECTION_OFFICER, CRM_ADMINISTRATOR
-from bank_crm.validation import BankCRMValidationError
+from bank_crm.utils.validation import BankCRMValidationError
 
 REVIEWERS = {CONSUMER_PROTECTION_OFFICER, COMPLIANCE_AUDITOR}
 DRAFT, PENDING, APPROVED, SCHEDULED, SENDING, PAUSED = (
@@ -134,7 +134,7 @@ class BankBroadcast(Document):
 			self.check_texts(strict=True)
 			self.review_comment = None
 		elif self.workflow_state == SENDING and before == PAUSED:
-			from bank_crm.services.broadcasts import enqueue_send
+			from bank_crm.bank_outreach.broadcasts import enqueue_send
 
 			enqueue_send(self.name)
 		elif user != self.owner and not roles & {
@@ -156,7 +156,7 @@ class BankBroadcast(Document):
 
 	def text_added(self) -> dict:
 		"""Characters every short message of a channel gets after its body: the risk disclosure,
-		and for marketing SMS the bank's opt-out text (see ``services.broadcasts.Renderer``)."""
+		and for marketing SMS the bank's opt-out text (see ``bank_outreach.broadcasts.Renderer``)."""
 		disclosure = len(self.risk_disclosure or "") + 1 if self.risk_disclosure else 0
 		added = dict.fromkeys(core.TEXT_CHANNELS, disclosure)
 		if self.content_class == core.MARKETING:

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import getdate
 
 from bank_crm.core import snapshots
-from bank_crm.validation import BankCRMValidationError, DuplicateProfileError
+from bank_crm.utils.validation import BankCRMValidationError, DuplicateProfileError
 
 
 class BankFinancialSnapshot(Document):

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import add_days, getdate, now_datetime
 
-from bank_crm.validation import BankCRMValidationError
+from bank_crm.utils.validation import BankCRMValidationError
 
 MAX_DAYS = 366
 

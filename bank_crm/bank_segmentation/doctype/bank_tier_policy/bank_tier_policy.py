@@ -7,9 +7,9 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from bank_crm.bank_segmentation.segmentation import build_policy
 from bank_crm.core.errors import CoreValidationError
-from bank_crm.services.segmentation import build_policy
-from bank_crm.validation import BankCRMValidationError, throw_field_error
+from bank_crm.utils.validation import BankCRMValidationError, throw_field_error
 
 VERSIONED_TABLES = ("metrics", "factors", "tiers")
 VERSIONED_FIELDS = (

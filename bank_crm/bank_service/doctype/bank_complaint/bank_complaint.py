@@ -13,9 +13,9 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import get_datetime, getdate, now_datetime, today
 
+from bank_crm.bank_service import service_requests as svc
 from bank_crm.core import regulatory
 from bank_crm.core.errors import CoreValidationError
-from bank_crm.services import service_requests as svc
 
 REGISTERED = "Registered"
 ACKNOWLEDGED = "Acknowledged"

@@ -8,9 +8,9 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, get_datetime, now_datetime
 
+from bank_crm.bank_service import service_requests as svc
 from bank_crm.core import escalation, sla
 from bank_crm.core.errors import CoreValidationError
-from bank_crm.services import service_requests as svc
 
 OPEN, IN_PROGRESS, WAITING, RESOLVED, CLOSED, REOPENED = (
 	"Open",

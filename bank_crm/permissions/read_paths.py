@@ -24,10 +24,9 @@ from frappe.core.doctype.data_import import data_import
 from frappe.utils import get_safe_filters
 
 from bank_crm.api import bad_argument, json_value
-from bank_crm.overrides.query_guard import _trusted, guarded
-from bank_crm.overrides.request_guard import ERPNEXT_ALLOWED, deny, row_scoped
-from bank_crm.permissions import get_scope
-from bank_crm.services import limits
+from bank_crm.permissions import get_scope, limits
+from bank_crm.permissions.query_guard import _trusted, guarded
+from bank_crm.permissions.request_guard import ERPNEXT_ALLOWED, deny, row_scoped
 
 
 @frappe.whitelist()
@@ -272,7 +271,7 @@ def run_report(
 		are_default_filters=are_default_filters,
 	)
 	if isinstance(result, dict):  # which database server answered (the replica, when the site has one)
-		from bank_crm.services.servers import served_by
+		from bank_crm.utils.servers import served_by
 
 		result["served_by"] = served_by()
 	return result

@@ -19,8 +19,8 @@ from frappe.utils import cint, getdate, now_datetime, today
 
 from bank_crm.core import rights
 from bank_crm.core.dates import add_years
-from bank_crm.services import shards
-from bank_crm.services.bulk import in_list, in_list_with_params, literal, lock_name
+from bank_crm.utils import shards
+from bank_crm.utils.bulk import in_list, in_list_with_params, literal, lock_name
 
 PROFILE = "Bank Customer Profile"
 REQUEST = "Bank Data Subject Request"
@@ -143,7 +143,7 @@ def export(customer: str) -> dict:
 
 		number = get_decrypted_password(PROFILE, profile, "id_number", raise_exception=False)
 		out["records"][PROFILE][0]["id_number"] = number
-		from bank_crm.services.segmentation import breakdown
+		from bank_crm.bank_segmentation.segmentation import breakdown
 
 		out["score_breakdown"] = breakdown(profile)
 		out["explanation"] = explanation_text(customer)
@@ -227,7 +227,7 @@ def explanation_text(customer: str, lang: str | None = None) -> str:
 		return _(
 			"The bank holds no customer profile for {0}: no score or tier has been decided.", lang=lang
 		).format(customer)
-	from bank_crm.services.segmentation import breakdown
+	from bank_crm.bank_segmentation.segmentation import breakdown
 
 	b = breakdown(profile.name)
 	factors = [
@@ -362,7 +362,7 @@ def anonymise(customers: list[str]) -> dict:
 	and kind, the encrypted ID number, contacts and addresses removed, and what the records
 	left in Frappe's tables (versions, comments, communications, files, e-mails, the search
 	index) removed. Codes, amounts, dates, categories and statuses stay."""
-	from bank_crm.services import traces
+	from bank_crm.utils import traces
 
 	if not customers:
 		return {"customers": 0}
@@ -535,7 +535,7 @@ def enqueue_anonymisation(on=None, shard_count: int | None = None) -> str | None
 			shard_count or cint(frappe.db.get_single_value("Bank CRM Settings", "anonymisation_shards")) or 1
 		)
 		run = _start_retention(on, count)
-		shards.enqueue_open(run, "bank_crm.services.rights.run_anonymisation_shard")
+		shards.enqueue_open(run, "bank_crm.bank_customer.data_subject_rights.run_anonymisation_shard")
 	finally:
 		frappe.db.sql("select release_lock(%s)", (lock_name(RETENTION_LOCK),))
 	return run.name

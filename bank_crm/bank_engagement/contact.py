@@ -138,7 +138,7 @@ def send(
 	"""Route (unless ``channel`` is given and allowed) and dispatch.
 
 	Returns (outbound message or None, explanation, channel)."""
-	from bank_crm.services import outbound
+	from bank_crm.bank_engagement import outbound
 
 	decision = route_for(customer, content_class)
 	if channel and channel != decision.channel:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import frappe
 from frappe.utils import add_days, getdate, now_datetime
 
+from bank_crm.bank_segmentation.snapshot_ingestion import known_customers
 from bank_crm.core import activity, values
 from bank_crm.core.snapshots import RowError
-from bank_crm.services.bulk import in_list, insert_rows, update_rows
-from bank_crm.services.ingestion import known_customers
+from bank_crm.utils.bulk import in_list, insert_rows, update_rows
 
 EVENT = "Bank Activity Event"
 HOLDING = "Bank Product Holding"

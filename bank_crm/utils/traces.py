@@ -13,7 +13,7 @@ import os
 
 import frappe
 
-from bank_crm.services.bulk import in_list, literal
+from bank_crm.utils.bulk import in_list, literal
 
 CHUNK = 5_000
 

@@ -6,7 +6,7 @@ contact preferences, consents in force and recent marketing in the same query; d
 core; and writes one delivery row per recipient (queued with its channel, or skipped with its
 reason) with one INSERT IGNORE per batch: planning again writes nothing twice. Sending (jobs on
 the ``long`` queue, one per shard of the recipients) takes the queued rows that are due, renders
-each message, and hands it to ``services.outbound.dispatch`` — the path every message of the app takes — with an
+each message, and hands it to ``bank_engagement.outbound.dispatch`` — the path every message of the app takes — with an
 idempotency key per broadcast and customer, so a crash, a retry or a second click never sends
 twice. A paused broadcast stops between batches.
 """
@@ -23,14 +23,14 @@ import frappe
 from frappe import _
 from frappe.utils import cint, get_url, getdate, now_datetime
 
+from bank_crm.bank_engagement.contact import ALLOW_FIELDS
 from bank_crm.core import broadcast as core
 from bank_crm.core import routing
 from bank_crm.core.consent import ConsentRecord
 from bank_crm.core.delivery import ADAPTER_CHANNELS
 from bank_crm.permissions import profile_query_conditions
-from bank_crm.services import shards
-from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, lock_name, update_rows
-from bank_crm.services.contact import ALLOW_FIELDS
+from bank_crm.utils import shards
+from bank_crm.utils.bulk import in_list, in_list_with_params, insert_rows, lock_name, update_rows
 
 BROADCAST = "Bank Broadcast"
 RECIPIENT = "Bank Broadcast Recipient"
@@ -508,7 +508,7 @@ def enqueue_send(broadcast: str):
 	"""Start (or resume) the broadcast's sending run over the ``long`` queue's workers, once the
 	current transaction is committed."""
 	frappe.enqueue(
-		"bank_crm.services.broadcasts.start_sending",
+		"bank_crm.bank_outreach.broadcasts.start_sending",
 		queue="long",
 		broadcast=broadcast,
 		job_id=f"bank_crm_broadcast::{broadcast}",
@@ -521,7 +521,7 @@ def start_sending(broadcast: str, shard_count: int | None = None) -> str | None:
 	"""The ``long``-queue job that splits the sending: one ``send_shard`` job per shard not done."""
 	run = _start_sending(broadcast, shard_count)
 	if run:
-		shards.enqueue_open(run, "bank_crm.services.broadcasts.send_shard")
+		shards.enqueue_open(run, "bank_crm.bank_outreach.broadcasts.send_shard")
 	return run.name if run else None
 
 
@@ -611,7 +611,7 @@ def _send_range(broadcast: str, lo: str, hi: str) -> dict:
 
 
 def _send_batch(doc, renderer, rows, now) -> dict:
-	from bank_crm.services import outbound
+	from bank_crm.bank_engagement import outbound
 
 	broadcast = doc.name
 	updates, delivered, to_deliver = [], [], []

@@ -2,7 +2,7 @@
 
 From a shell, exits non-zero when any rule fails:
 
-    bench --site SITE execute bank_crm.services.posture.check
+    bench --site SITE execute bank_crm.bank_crm.page.bank_crm_security.bank_crm_security.check
 
 The desk page *Bank CRM Security* shows the same findings to a CRM Administrator.
 """

@@ -27,7 +27,7 @@ from frappe import _
 from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
 
 from bank_crm.core import lifecycle, scoring, tiering
-from bank_crm.services.bulk import execute_values, insert_rows, lock_name
+from bank_crm.utils.bulk import execute_values, insert_rows, lock_name
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Bank Financial Snapshot"
@@ -142,7 +142,7 @@ def enqueue(run_type: str = "On Demand", policy: str | None = None) -> str:
 def _enqueue_shards(run):
 	for shard in run.shards:
 		frappe.enqueue(
-			"bank_crm.services.segmentation.run_shard",
+			"bank_crm.bank_segmentation.segmentation.run_shard",
 			queue="long",
 			timeout=4 * 3600,
 			job_id=f"bank_crm:segmentation:{run.name}:{shard.shard_no}",

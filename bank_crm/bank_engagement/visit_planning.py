@@ -21,9 +21,9 @@ from frappe import _
 from frappe.utils import cint, getdate, now_datetime
 
 from bank_crm.core import cadence
-from bank_crm.services import shards
-from bank_crm.services.bulk import execute_values, in_list, insert_rows, lock_name, update_rows
-from bank_crm.services.people import languages as user_languages
+from bank_crm.utils import shards
+from bank_crm.utils.bulk import execute_values, in_list, insert_rows, lock_name, update_rows
+from bank_crm.utils.people import languages as user_languages
 
 PLAN_ITEM = "Bank Visit Plan"
 SERVICE_PLAN = "Bank Service Plan"
@@ -80,7 +80,7 @@ def daily():
 	else:
 		run_planning()
 	send_due_touches()
-	from bank_crm.services import care
+	from bank_crm.bank_engagement import care_events as care
 
 	care.daily()
 
@@ -89,7 +89,7 @@ def send_due_touches(today: date | None = None, limit: int = 20000) -> dict:
 	"""Automated plan items (e.g. the Mass tier's quarterly app/SMS touch) that are due go out
 	through the routed channel; a sent touch completes its item and plans the next one, a
 	customer without a usable channel has the item cancelled with the routing rule's reason."""
-	from bank_crm.services import contact
+	from bank_crm.bank_engagement import contact
 
 	today = getdate(today or frappe.flags.current_date or None)
 	items = frappe.db.sql(
@@ -176,7 +176,7 @@ def enqueue_planning(today: date | None = None, shard_count: int | None = None) 
 	today = getdate(today or frappe.flags.current_date or None)
 	count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) or 1
 	return shards.start_and_enqueue(
-		LOCK, lambda: _start_run(today, count), "bank_crm.services.planning.run_planning_shard"
+		LOCK, lambda: _start_run(today, count), "bank_crm.bank_engagement.visit_planning.run_planning_shard"
 	)
 
 

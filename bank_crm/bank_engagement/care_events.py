@@ -3,7 +3,7 @@
 The daily job reads only the customers whose day falls in a rule's window (birthdays and
 anniversaries by month-day, maturities by date range), asks ``core.care`` which events are
 due, and stores each (event, action) once under a unique key (INSERT IGNORE). Only the rows
-still unprocessed are acted on — a greeting through the routed channel (``services.contact``,
+still unprocessed are acted on — a greeting through the routed channel (``bank_engagement.contact``,
 idempotent by the same key) or a ToDo for the owning RM — so a second run, or a run after a
 crash, never greets twice.
 
@@ -23,9 +23,9 @@ from frappe import _
 from frappe.utils import cint, getdate, now_datetime
 
 from bank_crm.core import care, routing
-from bank_crm.services import shards
-from bank_crm.services.bulk import in_list, insert_rows, lock_name, update_rows
-from bank_crm.services.people import languages
+from bank_crm.utils import shards
+from bank_crm.utils.bulk import in_list, insert_rows, lock_name, update_rows
+from bank_crm.utils.people import languages
 
 EVENT = "Bank Care Event"
 RUN = "Bank Care Run"
@@ -130,7 +130,7 @@ def enqueue_care(today: date | None = None, shard_count: int | None = None) -> s
 	today = getdate(today or frappe.flags.current_date or None)
 	count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "care_shards")) or 1
 	return shards.start_and_enqueue(
-		LOCK, lambda: _start_run(today, count), "bank_crm.services.care.run_care_shard"
+		LOCK, lambda: _start_run(today, count), "bank_crm.bank_engagement.care_events.run_care_shard"
 	)
 
 
@@ -318,7 +318,7 @@ def _greeting_text(ev, template: str | None) -> str:
 
 def _act(ev, greetings, tier, langs=None):
 	"""The event's greeting (sent now) and its RM task (a row for the chunk's bulk insert)."""
-	from bank_crm.services import contact
+	from bank_crm.bank_engagement import contact
 
 	values = {"outbound_message": None, "channel": None, "todo": None, "_assign": None}
 	task = None

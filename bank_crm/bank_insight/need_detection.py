@@ -25,9 +25,9 @@ from frappe import _
 from frappe.utils import add_days, cint, get_datetime, getdate, now_datetime
 
 from bank_crm.core import signals, suitability
-from bank_crm.services import shards
-from bank_crm.services.bulk import in_list, in_list_with_params, insert_rows, lock_name
-from bank_crm.services.people import languages
+from bank_crm.utils import shards
+from bank_crm.utils.bulk import in_list, in_list_with_params, insert_rows, lock_name
+from bank_crm.utils.people import languages
 
 RULE = "Bank Need Rule"
 SIGNAL = "Bank Need Signal"
@@ -50,7 +50,7 @@ def hourly():
 
 def enqueue() -> str:
 	frappe.enqueue(
-		"bank_crm.services.signals.detect",
+		"bank_crm.bank_insight.need_detection.detect",
 		queue="long",
 		job_id="bank_crm_need_signals",
 		deduplicate=True,
@@ -130,7 +130,7 @@ def detect(
 			frappe.db.commit()  # the run is visible (and its window) while it works
 		if enqueue_shards:
 			# ("now" is frappe.enqueue's own argument: run at once)
-			shards.enqueue_open(run, "bank_crm.services.signals.detect_shard", at=now)
+			shards.enqueue_open(run, "bank_crm.bank_insight.need_detection.detect_shard", at=now)
 		else:
 			for shard in run.shards:
 				if shard.status != "Completed":

@@ -13,13 +13,13 @@ from frappe import _
 from frappe.utils import get_datetime, getdate, now_datetime
 
 from bank_crm.core import escalation, regulatory, sla
-from bank_crm.services.bulk import insert_rows, literal, lock_name
+from bank_crm.utils.bulk import insert_rows, literal, lock_name
 
 REQUEST = "Bank Service Request"
 COMPLAINT = "Bank Complaint"
 LOG = "Bank Escalation Log"
 SETTINGS = "Bank Service Settings"
-# contacts staff have already made (recorded); the others are sent by bank_crm.services.outbound
+# contacts staff have already made (recorded); the others are sent by bank_crm.bank_engagement.outbound
 RECORDED_CHANNELS = {"Phone": "Phone", "Visit": "Visit", "Letter": "Other"}
 
 
@@ -74,14 +74,14 @@ def tell_customer(
 ) -> str | None:
 	"""Send or record one contact with the customer about ``doc`` and log it on the request.
 
-	Email, SMS, App Push and WeChat go through ``bank_crm.services.outbound.dispatch`` (its
+	Email, SMS, App Push and WeChat go through ``bank_crm.bank_engagement.outbound.dispatch`` (its
 	message log and the Customer's timeline); a phone call, visit or letter already made is
 	recorded as a Communication linked to the request and the customer.
 	"""
 	customer = customer or doc.customer
 	reference = None
 	if channel not in RECORDED_CHANNELS and _outbound_available():
-		from bank_crm.services.outbound import dispatch
+		from bank_crm.bank_engagement.outbound import dispatch
 
 		reference = dispatch(
 			customer,
@@ -125,7 +125,7 @@ def update_row(channel: str, kind: str, message: str, reference: str | None) -> 
 
 def _outbound_available() -> bool:
 	try:
-		import bank_crm.services.outbound  # noqa: F401
+		import bank_crm.bank_engagement.outbound  # noqa: F401
 	except ImportError:
 		return False
 	return bool(frappe.db.exists("DocType", "Bank Outbound Message"))

@@ -163,7 +163,7 @@ def _value(doc) -> dict:
 		"breakdown": None,
 	}
 	if doc.read_score:
-		from bank_crm.services.segmentation import breakdown
+		from bank_crm.bank_segmentation.segmentation import breakdown
 
 		out["breakdown"] = breakdown(doc.name)
 	return out

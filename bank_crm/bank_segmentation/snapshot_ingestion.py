@@ -16,7 +16,7 @@ import frappe
 from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import snapshots
-from bank_crm.services.bulk import in_list, insert_rows
+from bank_crm.utils.bulk import in_list, insert_rows
 
 SNAPSHOT = "Bank Financial Snapshot"
 MAX_ROWS = 50_000

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import frappe
 from frappe.utils import get_datetime, now_datetime
 
-from bank_crm.services.bulk import lock_name
+from bank_crm.utils.bulk import lock_name
 
 SHARD = "Bank Job Shard"
 

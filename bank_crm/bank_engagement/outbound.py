@@ -211,7 +211,7 @@ def requeue(name: str):
 
 def enqueue_delivery(name: str):
 	frappe.enqueue(
-		"bank_crm.services.outbound.deliver",
+		"bank_crm.bank_engagement.outbound.deliver",
 		queue="short",
 		name=name,
 		job_id=f"bank_outbound::{name}",
@@ -224,7 +224,7 @@ def enqueue_deliveries(names: list[str], per_job: int = 200):
 	"""Queued adapter messages delivered by jobs of ``per_job`` messages each, after commit."""
 	for i in range(0, len(names), per_job):
 		frappe.enqueue(
-			"bank_crm.services.outbound.deliver_many",
+			"bank_crm.bank_engagement.outbound.deliver_many",
 			queue="short",
 			names=names[i : i + per_job],
 			enqueue_after_commit=True,
