@@ -12,14 +12,30 @@ from frappe.utils import add_days, flt, getdate
 from bank_crm.permissions import profile_query_conditions
 
 P = "`tabBank Customer Profile`"
+KEY = f"{P}.relationship_manager, {P}.branch"  # the grouping of every query
 
 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
+	from_date, to_date = _period(filters)
+	cond, params = _conditions(filters, from_date, to_date)
+	tiers = [t for (t,) in frappe.db.sql("select name from `tabBank Customer Tier` order by `rank`")]
+	stats = _stats(cond, params, tiers, from_date, to_date)
+	data = _rows(stats, tiers)
+	return _columns(tiers), data, None, _chart([r for r in data if not r.get("bold")])
+
+
+def _period(filters) -> tuple:
+	"""The report's from and to dates (the last 90 days by default)."""
 	from_date = getdate(filters.from_date or add_days(getdate(), -90))
 	to_date = getdate(filters.to_date or getdate())
 	if from_date > to_date:
 		frappe.throw(_("From Date must be before To Date"))
+	return from_date, to_date
+
+
+def _conditions(filters, from_date, to_date) -> tuple[str, dict]:
+	"""The where clause over the profiles (the user's scope and the filters) and its parameters."""
 	where, params = [], {"from": from_date, "to": to_date, "to_end": f"{to_date} 23:59:59"}
 	if scope := profile_query_conditions(frappe.session.user):
 		where.append(scope)
@@ -27,24 +43,34 @@ def execute(filters=None):
 		if filters.get(key):
 			where.append(f"{P}.{key} = %({key})s")
 			params[key] = filters[key]
-	cond = " and ".join(where) or "1=1"
-	key = f"{P}.relationship_manager, {P}.branch"
-	tiers = [t for (t,) in frappe.db.sql("select name from `tabBank Customer Tier` order by `rank`")]
+	return " and ".join(where) or "1=1", params
 
+
+def _merge(stats: dict, rows, names) -> None:
+	"""Add the figures of grouped rows (RM, branch, figures…) to ``stats`` under ``names``."""
+	for row in rows:
+		stats.setdefault((row[0], row[1]), {}).update(dict(zip(names, row[2:], strict=True)))
+
+
+def _stats(cond, params, tiers, from_date, to_date) -> dict[tuple, dict]:
+	"""The figures per (RM, branch): customers by tier, AUM and depth, then the activity."""
 	stats: dict[tuple, dict] = {}
-
-	def merge(rows, names):
-		for row in rows:
-			stats.setdefault((row[0], row[1]), {}).update(dict(zip(names, row[2:], strict=True)))
-
-	merge(
+	_merge(
+		stats,
 		frappe.db.sql(
-			f"""select {key}, count(*), {", ".join(f"sum({P}.tier = {frappe.db.escape(t)})" for t in tiers) or "0"}
-			from {P} where {cond} group by {key}""",
+			f"""select {KEY}, count(*), {", ".join(f"sum({P}.tier = {frappe.db.escape(t)})" for t in tiers) or "0"}
+			from {P} where {cond} group by {KEY}""",
 			params,
 		),
 		("customers", *(f"tier_{i}" for i in range(len(tiers) or 1))),
 	)
+	_merge_aum(stats, cond, params, from_date, to_date)
+	_merge_activity(stats, cond, params)
+	return stats
+
+
+def _merge_aum(stats, cond, params, from_date, to_date) -> None:
+	"""AUM and product depth at the start and the end of the period."""
 	# AUM and product depth from the month-end snapshots on or before each end of the period
 	then, now = (
 		frappe.db.sql(
@@ -54,52 +80,64 @@ def execute(filters=None):
 	)
 	for label, date in (("aum_then", then), ("aum_now", now)):
 		if date:
-			merge(
+			_merge(
+				stats,
 				frappe.db.sql(
-					f"""select {key}, sum(s.aum), avg(s.products_held)
+					f"""select {KEY}, sum(s.aum), avg(s.products_held)
 					from {P} join `tabBank Financial Snapshot` s on s.customer = {P}.customer and s.as_of_date = %(on)s
-					where {cond} group by {key}""",
+					where {cond} group by {KEY}""",
 					{**params, "on": date},
 				),
 				(label, f"depth_{label}"),
 			)
-	merge(
+
+
+def _merge_activity(stats, cond, params) -> None:
+	"""Open need signals, the visit plan, contacts in the period and open service requests."""
+	_merge(
+		stats,
 		frappe.db.sql(
-			f"""select {key}, count(*) from `tabBank Need Signal` n join {P} on {P}.customer = n.customer
-			where {cond} and n.status = 'Open' group by {key}""",
+			f"""select {KEY}, count(*) from `tabBank Need Signal` n join {P} on {P}.customer = n.customer
+			where {cond} and n.status = 'Open' group by {KEY}""",
 			params,
 		),
 		("open_signals",),
 	)
-	merge(
+	_merge(
+		stats,
 		frappe.db.sql(
-			f"""select {key}, count(*), sum(v.status = 'Done')
+			f"""select {KEY}, count(*), sum(v.status = 'Done')
 			from `tabBank Visit Plan` v join {P} on {P}.name = v.profile
 			where {cond} and v.status <> 'Cancelled' and v.due_date between %(from)s and %(to)s
-			group by {key}""",
+			group by {KEY}""",
 			params,
 		),
 		("planned", "done"),
 	)
-	merge(
+	_merge(
+		stats,
 		frappe.db.sql(
-			f"""select {key}, count(*) from {P}
+			f"""select {KEY}, count(*) from {P}
 			where {cond} and exists(select 1 from `tabBank Interaction` i where i.customer = {P}.customer
 				and i.status = 'Completed' and i.actual_at between %(from)s and %(to_end)s)
-			group by {key}""",
+			group by {KEY}""",
 			params,
 		),
 		("contacted",),
 	)
-	merge(
+	_merge(
+		stats,
 		frappe.db.sql(
-			f"""select {key}, count(*) from `tabBank Service Request` r join {P} on {P}.customer = r.customer
-			where {cond} and r.status not in ('Resolved', 'Closed') group by {key}""",
+			f"""select {KEY}, count(*) from `tabBank Service Request` r join {P} on {P}.customer = r.customer
+			where {cond} and r.status not in ('Resolved', 'Closed') group by {KEY}""",
 			params,
 		),
 		("open_requests",),
 	)
 
+
+def _rows(stats, tiers) -> list[dict]:
+	"""One row per RM and branch with customers, by branch then RM, and a total when more than one."""
 	names = dict(
 		frappe.get_all(
 			"User",
@@ -124,7 +162,7 @@ def execute(filters=None):
 		for k in [k for k in total if k.startswith("depth_")]:
 			total[k] = total[k] / total["customers"]
 		data.append({**_row(total, tiers, rm_name=_("All RMs")), "bold": 1})
-	return _columns(tiers), data, None, _chart([r for r in data if not r.get("bold")])
+	return data
 
 
 def _row(s: dict, tiers, rm_name, rm=None, branch=None) -> dict:

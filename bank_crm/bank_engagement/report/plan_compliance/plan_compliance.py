@@ -22,11 +22,26 @@ GROUPS = {
 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
+	from_date, to_date = _period(filters)
+	group = GROUPS.get(filters.group_by or "Relationship Manager", GROUPS["Relationship Manager"])
+	cond, params = _conditions(filters, from_date, to_date)
+	key = f"{group}, `tabBank Customer Profile`.tier"
+	stats = _stats(key, cond, params, to_date)
+	data = _rows(filters, stats)
+	return _columns(filters), data, None, _chart(data)
+
+
+def _period(filters) -> tuple:
+	"""The report's from and to dates (the last 90 days by default)."""
 	from_date = getdate(filters.from_date or add_days(getdate(), -90))
 	to_date = getdate(filters.to_date or getdate())
 	if from_date > to_date:
 		frappe.throw(_("From Date must be before To Date"))
-	group = GROUPS.get(filters.group_by or "Relationship Manager", GROUPS["Relationship Manager"])
+	return from_date, to_date
+
+
+def _conditions(filters, from_date, to_date) -> tuple[str, dict]:
+	"""The where clause over the tiered profiles (the user's scope and the filters) and its parameters."""
 	where = ["`tabBank Customer Profile`.tier is not null"]
 	params = {"from": from_date, "to": to_date, "today": getdate()}
 	scope = profile_query_conditions(frappe.session.user)
@@ -36,17 +51,29 @@ def execute(filters=None):
 		if filters.get(key):
 			where.append(f"`tabBank Customer Profile`.{key} = %({key})s")
 			params[key] = filters[key]
-	cond = " and ".join(where)
-	key = f"{group}, `tabBank Customer Profile`.tier"
+	return " and ".join(where), params
 
+
+def _merge(stats: dict, rows, names) -> None:
+	"""Add the figures of grouped rows (group, tier, figures…) to ``stats`` under ``names``."""
+	for row in rows:
+		entry = stats.setdefault((row[0], row[1]), {})
+		entry.update(dict(zip(names, row[2:], strict=True)))
+
+
+def _stats(key, cond, params, to_date) -> dict[tuple, dict]:
+	"""The figures per (group, tier): customers, the plan, contacts, satisfaction, depth and AUM."""
 	stats: dict[tuple, dict] = {}
+	_merge_plan(stats, key, cond, params)
+	_merge_contacts(stats, key, cond, params, to_date)
+	_merge_portfolio(stats, key, cond, params)
+	return stats
 
-	def merge(rows, names):
-		for row in rows:
-			entry = stats.setdefault((row[0], row[1]), {})
-			entry.update(dict(zip(names, row[2:], strict=True)))
 
-	merge(
+def _merge_plan(stats, key, cond, params) -> None:
+	"""Customers and those retained, then plan items planned, done, done on time and overdue."""
+	_merge(
+		stats,
 		frappe.db.sql(
 			f"""select {key}, count(*),
 				sum(`tabBank Customer Profile`.lifecycle_stage not in ('Churn Risk', 'Dormant')
@@ -56,7 +83,8 @@ def execute(filters=None):
 		),
 		("customers", "retained"),
 	)
-	merge(
+	_merge(
+		stats,
 		frappe.db.sql(
 			f"""select {key}, count(*), sum(v.status = 'Done'),
 				sum(v.status = 'Done' and v.completed_on <= v.due_date),
@@ -68,7 +96,12 @@ def execute(filters=None):
 		),
 		("planned", "done", "on_time", "overdue"),
 	)
-	merge(
+
+
+def _merge_contacts(stats, key, cond, params, to_date) -> None:
+	"""Customers contacted in the period (a visit done or an interaction) and their satisfaction."""
+	_merge(
+		stats,
 		frappe.db.sql(
 			f"""select {key}, count(*) from `tabBank Customer Profile`
 			where {cond} and (
@@ -81,7 +114,8 @@ def execute(filters=None):
 		),
 		("contacted",),
 	)
-	merge(
+	_merge(
+		stats,
 		frappe.db.sql(
 			f"""select {key}, avg(nullif(i.satisfaction, 0)) * 5
 			from `tabBank Interaction` i join `tabBank Customer Profile` on `tabBank Customer Profile`.customer = i.customer
@@ -91,7 +125,12 @@ def execute(filters=None):
 		),
 		("satisfaction",),
 	)
-	merge(
+
+
+def _merge_portfolio(stats, key, cond, params) -> None:
+	"""Product depth and AUM on the scoring snapshot, and AUM at the start of the period."""
+	_merge(
+		stats,
 		frappe.db.sql(
 			f"""select {key}, avg(s.products_held), sum(s.aum),
 				sum((select s0.aum from `tabBank Financial Snapshot` s0
@@ -106,6 +145,9 @@ def execute(filters=None):
 		("depth", "aum_now", "aum_then"),
 	)
 
+
+def _rows(filters, stats) -> list[dict]:
+	"""One row per group and tier, by group then tier rank."""
 	goals = _goals()
 	names = _group_names(filters.group_by or "Relationship Manager", {k[0] for k in stats})
 	ranks = dict(frappe.get_all("Bank Customer Tier", fields=["name", "rank"], as_list=True))
@@ -113,38 +155,43 @@ def execute(filters=None):
 	for (grp, tier), s in sorted(
 		stats.items(), key=lambda kv: (str(kv[0][0] or ""), ranks.get(kv[0][1], 99))
 	):
-		actual = kpi.actuals(
-			customers=s.get("customers") or 0,
-			contacted=s.get("contacted") or 0,
-			retained=s.get("retained") or 0,
-			depth=s.get("depth"),
-			aum_now=s.get("aum_now"),
-			aum_then=s.get("aum_then"),
-			satisfaction=s.get("satisfaction"),
-		)
-		attainment = kpi.attainment(actual, goals.get(tier, {}))
-		planned = s.get("planned") or 0
-		row = {
-			"group": grp or _("Not assigned"),
-			"group_name": names.get(grp) or grp or _("Not assigned"),
-			"tier": tier,
-			"customers": s.get("customers") or 0,
-			"planned": planned,
-			"done": s.get("done") or 0,
-			"on_time": s.get("on_time") or 0,
-			"overdue": s.get("overdue") or 0,
-			"completion": flt(100.0 * (s.get("done") or 0) / planned, 1) if planned else None,
-			"goals_met": _("{0} of {1}", context="Plan Compliance").format(attainment.met, attainment.total)
-			if attainment.total
-			else "",
-			"goals_met_count": attainment.met,
-			"goals_total": attainment.total,
-		}
-		for metric in kpi.KPIS:
-			row[kpi.FIELD[metric]] = actual.get(metric)
-			row[kpi.FIELD[metric] + "_target"] = goals.get(tier, {}).get(metric)
-		data.append(row)
-	return _columns(filters), data, None, _chart(data)
+		data.append(_row(grp, tier, s, goals, names))
+	return data
+
+
+def _row(grp, tier, s: dict, goals: dict, names: dict) -> dict:
+	"""One group and tier: the plan's figures, each KPI's actual and target, and the goals met."""
+	actual = kpi.actuals(
+		customers=s.get("customers") or 0,
+		contacted=s.get("contacted") or 0,
+		retained=s.get("retained") or 0,
+		depth=s.get("depth"),
+		aum_now=s.get("aum_now"),
+		aum_then=s.get("aum_then"),
+		satisfaction=s.get("satisfaction"),
+	)
+	attainment = kpi.attainment(actual, goals.get(tier, {}))
+	planned = s.get("planned") or 0
+	row = {
+		"group": grp or _("Not assigned"),
+		"group_name": names.get(grp) or grp or _("Not assigned"),
+		"tier": tier,
+		"customers": s.get("customers") or 0,
+		"planned": planned,
+		"done": s.get("done") or 0,
+		"on_time": s.get("on_time") or 0,
+		"overdue": s.get("overdue") or 0,
+		"completion": flt(100.0 * (s.get("done") or 0) / planned, 1) if planned else None,
+		"goals_met": _("{0} of {1}", context="Plan Compliance").format(attainment.met, attainment.total)
+		if attainment.total
+		else "",
+		"goals_met_count": attainment.met,
+		"goals_total": attainment.total,
+	}
+	for metric in kpi.KPIS:
+		row[kpi.FIELD[metric]] = actual.get(metric)
+		row[kpi.FIELD[metric] + "_target"] = goals.get(tier, {}).get(metric)
+	return row
 
 
 def _group_names(group_by: str, keys) -> dict:

@@ -24,6 +24,14 @@ def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	group_label = filters.group_by if filters.group_by in GROUPS else "Rule"
 	group_field = GROUPS[group_label]
+	signals = _signals(filters, group_field)
+	stats, durations = _tally(signals, _won(signals), group_field)
+	data = _rows(stats, durations)
+	return _columns(group_label, group_field), data, None, _chart(data)
+
+
+def _signals(filters, group_field) -> list:
+	"""The need signals raised in the period that the user may read, oldest first."""
 	to_date = getdate(filters.to_date or None)
 	from_date = getdate(filters.from_date or add_days(to_date, -90))
 	conditions = [["raised_on", "between", [from_date, add_days(to_date, 1)]]]
@@ -31,13 +39,17 @@ def execute(filters=None):
 		if filters.get(field):
 			conditions.append([field, "=", filters[field]])
 	# get_list applies row-level access
-	rows = frappe.get_list(
+	return frappe.get_list(
 		"Bank Need Signal",
 		filters=conditions,
 		fields=[group_field, "status", "opportunity", "raised_on", "closed_on"],
 		limit_page_length=0,
 		order_by="raised_on asc",
 	)
+
+
+def _won(rows) -> set:
+	"""The signals' opportunities that were won."""
 	won = set()
 	opportunities = {r.opportunity for r in rows if r.opportunity}
 	if opportunities:
@@ -46,6 +58,11 @@ def execute(filters=None):
 				"Opportunity", filters={"name": ("in", list(opportunities)), "status": WON}, pluck="name"
 			)
 		)
+	return won
+
+
+def _tally(rows, won, group_field) -> tuple[dict, dict]:
+	"""Counts per group (raised, by status, converted, won) and the times from raised to acted."""
 	stats = defaultdict(lambda: defaultdict(int))
 	durations = defaultdict(list)
 	for r in rows:
@@ -58,6 +75,11 @@ def execute(filters=None):
 			s["won"] += r.opportunity in won
 		if r.status == "Acted" and r.closed_on:
 			durations[key].append(get_datetime(r.closed_on) - get_datetime(r.raised_on))
+	return stats, durations
+
+
+def _rows(stats, durations) -> list[dict]:
+	"""One row per group, the most raised first, with its rates and median hours to act."""
 	data = []
 	for key in sorted(stats, key=lambda k: -stats[k]["raised"]):
 		s = stats[key]
@@ -77,10 +99,14 @@ def execute(filters=None):
 				"median_hours_to_act": median_hours(durations[key]),
 			}
 		)
+	return data
+
+
+def _columns(group_label, group_field) -> list[dict]:
 	link = {"rule": "Bank Need Rule", "relationship_manager": "User", "branch": "Bank Branch"}.get(
 		group_field
 	)
-	columns = [
+	return [
 		{
 			"label": _(group_label),
 			"fieldname": "group",
@@ -104,7 +130,10 @@ def execute(filters=None):
 			"width": 150,
 		},
 	]
-	chart = {
+
+
+def _chart(data) -> dict:
+	return {
 		"data": {
 			"labels": [str(d["group"]) for d in data[:12]],
 			"datasets": [
@@ -115,4 +144,3 @@ def execute(filters=None):
 		},
 		"type": "bar",
 	}
-	return columns, data, None, chart
