@@ -173,21 +173,30 @@ auth_hooks = ["bank_crm.permissions.request_guard.check"]
 
 # Field-level access in every list query of the request or job (bank_crm.permissions.query_guard)
 before_request = ["bank_crm.permissions.query_guard.activate"]
-before_job = ["bank_crm.permissions.query_guard.activate"]
+before_job = [
+	"bank_crm.permissions.query_guard.activate",
+	# jobs queued under the dotted paths of before 0.2 still run (removed in 0.3)
+	"bank_crm.services.redirect_renamed_job",
+]
 
+# What runs when (each job beside the doctypes it serves; heavy ones split over the long queue)
 scheduler_events = {
-	"hourly_long": ["bank_crm.bank_insight.need_detection.hourly"],
-	"daily_long": [
-		"bank_crm.bank_segmentation.segmentation.nightly",
-		"bank_crm.bank_engagement.visit_planning.daily",
-		"bank_crm.bank_insight.activity_ingestion.purge_events",
-		"bank_crm.bank_customer.data_subject_rights.daily",
+	"hourly_long": [
+		"bank_crm.bank_insight.need_detection.detect_needs",
 	],
-	"weekly_long": ["bank_crm.bank_customer.verification.refresh_verification_status"],
+	"daily_long": [
+		"bank_crm.bank_segmentation.segmentation.retier_every_customer",
+		"bank_crm.bank_engagement.visit_planning.plan_visits_and_care",
+		"bank_crm.bank_insight.activity_ingestion.purge_events",
+		"bank_crm.bank_customer.anonymisation.anonymise_past_retention",
+	],
+	"weekly_long": [
+		"bank_crm.bank_customer.verification.refresh_verification_status",
+	],
 	"cron": {
 		"*/5 * * * *": [
 			"bank_crm.bank_engagement.outbound.retry_due",
-			"bank_crm.bank_service.service_requests.escalate_due",
+			"bank_crm.bank_service.escalation.escalate_due",
 			"bank_crm.bank_outreach.broadcasts.send_scheduled",
 		],
 	},

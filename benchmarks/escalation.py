@@ -109,7 +109,7 @@ def load(frappe, requests, open_requests, complaints, open_complaints, chunk=20_
 
 
 def timed_run(frappe, now=None):
-	from bank_crm.bank_service.service_requests import escalate_due
+	from bank_crm.bank_service.escalation import escalate_due
 
 	frappe.local.bank_escalation_matrix = None
 	started = time.perf_counter()

@@ -11,7 +11,7 @@ Steps, printed as JSON (README, "Benchmarks"):
 
 1. ``--customers`` profiles (spread over the key range: every n-th by name) get a relationship
    end date 6 years back, so the retention period (5 years) has run out for them and only them.
-2. ``bank_crm.bank_customer.data_subject_rights.run_anonymisation`` runs in its own process (its peak memory is
+2. ``bank_crm.bank_customer.anonymisation.run_anonymisation`` runs in its own process (its peak memory is
    its own), batches of ``--batch`` customers, each its own transaction; time, rows per second,
    the run record.
    With ``--shards`` N, the run is split into N key ranges (``enqueue_anonymisation``), each in its
@@ -43,7 +43,7 @@ def connect(site):
 
 def cmd_run(site, batch):
 	frappe = connect(site)
-	from bank_crm.bank_customer.data_subject_rights import run_anonymisation
+	from bank_crm.bank_customer.anonymisation import run_anonymisation
 
 	started = time.perf_counter()
 	name = run_anonymisation(batch_size=batch)
@@ -67,7 +67,7 @@ def cmd_enqueue(site, shards):
 	connect(site)
 	from unittest.mock import patch
 
-	from bank_crm.bank_customer.data_subject_rights import enqueue_anonymisation
+	from bank_crm.bank_customer.anonymisation import enqueue_anonymisation
 
 	with patch("frappe.enqueue", lambda *a, **k: None):
 		print(json.dumps({"run": enqueue_anonymisation(shard_count=shards)}))
@@ -75,7 +75,7 @@ def cmd_enqueue(site, shards):
 
 def cmd_shard(site, run, shard, batch):
 	connect(site)
-	from bank_crm.bank_customer.data_subject_rights import run_anonymisation_shard
+	from bank_crm.bank_customer.anonymisation import run_anonymisation_shard
 
 	run_anonymisation_shard(run, shard, batch_size=batch)
 	print(json.dumps({"peak_mib": round(peak_mib())}))

@@ -46,7 +46,7 @@ def run_now() -> str:
 	_require_administrator()
 	if not segmentation.active_policy():
 		frappe.throw(_("There is no active tier policy. Activate one first."))
-	return segmentation.enqueue("On Demand")
+	return segmentation.enqueue("On Demand") or frappe.throw(_("A re-tiering run is already in progress."))
 
 
 @frappe.whitelist()

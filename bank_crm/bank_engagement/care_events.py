@@ -20,17 +20,23 @@ from datetime import date, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import cint, getdate, now_datetime
+from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import care, routing
 from bank_crm.utils import shards
-from bank_crm.utils.bulk import in_list, insert_rows, lock_name, update_rows
+from bank_crm.utils.bulk import in_list, insert_rows, update_rows
 from bank_crm.utils.people import languages
 
 EVENT = "Bank Care Event"
 RUN = "Bank Care Run"
 SETTINGS = "Bank Engagement Settings"
 LOCK = "bank_crm_care"
+CARE = shards.Job(
+	RUN,
+	"bank_crm.bank_engagement.care_events.run_care_shard",
+	lock=LOCK,
+	count_setting=(SETTINGS, "care_shards"),
+)
 ACT_CHUNK = 200
 ACT_PAGE = 5000
 
@@ -110,36 +116,31 @@ def run_care_events(today: date | None = None, shard_count: int | None = None) -
 	"""The day's care run in this process, shard after shard (an unfinished run of the day is
 	resumed); returns the events recorded by this call (0 when another process holds the job)."""
 	today = getdate(today or frappe.flags.current_date or None)
-	if not _acquire_lock():
+	before = {}
+
+	def start(count):
+		run = _start_run(today, count)
+		before.update(shards.results(RUN, run.name)[1])
+		return run
+
+	run = shards.run(CARE, start, shard_count or 1, enqueue=False)
+	if run is None:
 		frappe.log_error(title=_("Care events skipped"), message=_("Another care run holds the lock."))
 		return 0
-	try:
-		run = _start_run(today, shard_count or 1)
-		before = shards.results(RUN, run.name)[1].get("recorded", 0)
-		for shard in run.shards:
-			if shard.status != "Completed":
-				run_care_shard(run.name, shard.shard_no)
-	finally:
-		_release_lock()
-	return shards.results(RUN, run.name)[1].get("recorded", 0) - before
+	return shards.results(RUN, run.name)[1].get("recorded", 0) - before.get("recorded", 0)
 
 
 def enqueue_care(today: date | None = None, shard_count: int | None = None) -> str | None:
 	"""The day's care run split into key ranges of customers, one job each on the ``long``
 	queue (*Care Shards*): the workers of any host share it; the last shard completes the run."""
 	today = getdate(today or frappe.flags.current_date or None)
-	count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "care_shards")) or 1
-	return shards.start_and_enqueue(
-		LOCK, lambda: _start_run(today, count), "bank_crm.bank_engagement.care_events.run_care_shard"
-	)
+	run = shards.run(CARE, lambda count: _start_run(today, count), shard_count, enqueue=True)
+	return run and run.name
 
 
-def daily():
+def record_care_events():
 	"""The daily job: in this worker, or over the ``long`` queue's workers (*Care Shards* > 1)."""
-	if cint(frappe.db.get_single_value(SETTINGS, "care_shards")) > 1:
-		enqueue_care()
-	else:
-		run_care_events()
+	shards.run(CARE, lambda count: _start_run(getdate(frappe.flags.current_date or None), count))
 
 
 def _start_run(today: date, count: int):
@@ -159,7 +160,7 @@ def run_care_shard(run: str, shard_no: int):
 			stats[key] += count
 		return stats
 
-	if shards.work_on(RUN, run, shard_no, body, _("Care events failed"), processed="acted"):
+	if shards.work_on(CARE, run, shard_no, body, _("Care events failed"), processed="acted"):
 		shards.finish_once(RUN, run, _complete)
 
 
@@ -283,14 +284,6 @@ def _act_on_chunk(chunk: list, greetings: dict, tiers: dict, langs: dict) -> dic
 	done["acted"] = len(updates)
 	done["tasks"] = len(todos)
 	return done
-
-
-def _acquire_lock() -> bool:
-	return bool(frappe.db.sql("select get_lock(%s, 0)", (lock_name(LOCK),))[0][0])
-
-
-def _release_lock():
-	frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
 
 
 def _greeting_text(ev, template: str | None) -> str:

@@ -18,11 +18,11 @@ from datetime import date, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import cint, getdate, now_datetime
+from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import cadence
 from bank_crm.utils import shards
-from bank_crm.utils.bulk import execute_values, in_list, insert_rows, lock_name, update_rows
+from bank_crm.utils.bulk import execute_values, in_list, insert_rows, update_rows
 from bank_crm.utils.people import languages as user_languages
 
 PLAN_ITEM = "Bank Visit Plan"
@@ -35,6 +35,12 @@ TMP = "bank_crm_tmp_plan"
 SEP_ROW, SEP_FIELD = "\x1e", "\x1f"
 PACK_ROW, PACK_FIELD = "\x1c", "\x1d"  # a packed batch's rows and fields (around the signatures)
 TOUCH_CHUNK = 500
+PLANNING = shards.Job(
+	RUN,
+	"bank_crm.bank_engagement.visit_planning.run_planning_shard",
+	lock=LOCK,
+	count_setting=(SETTINGS, "planning_shards"),
+)
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -71,18 +77,15 @@ def settings():
 
 
 # -- the daily job ----------------------------------------------------------------------------
-def daily():
-	"""Scheduler entry (daily_long): plan, create due tasks, flag overdue; automated touches
-	that are due; then care events. With *Planning Shards* (*Care Shards*) above 1 the planning
-	(care) run is split over the ``long`` queue's workers (``enqueue_planning``, ``enqueue_care``)."""
-	if cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) > 1:
-		enqueue_planning()
-	else:
-		run_planning()
+def plan_visits_and_care():
+	"""Scheduler entry (``daily_long``): plan visits (over the ``long`` queue's workers when
+	*Planning Shards* is above 1), send the automated touches that are due, then the day's care
+	events (likewise by *Care Shards*)."""
+	shards.run(PLANNING, lambda count: _start_run(getdate(frappe.flags.current_date or None), count))
 	send_due_touches()
-	from bank_crm.bank_engagement import care_events as care
+	from bank_crm.bank_engagement import care_events
 
-	care.daily()
+	care_events.record_care_events()
 
 
 def send_due_touches(today: date | None = None, limit: int = 20000) -> dict:
@@ -155,17 +158,11 @@ def run_planning(
 	"""Run (or resume) the day's planning in this process, shard after shard; returns the run
 	record's name, or None when another process holds the planning lock."""
 	today = getdate(today or frappe.flags.current_date or None)
-	if not _acquire_lock():
+	kwargs = {"batch_size": batch_size} if batch_size else {}
+	run = shards.run(PLANNING, lambda count: _start_run(today, count), shard_count or 1, False, **kwargs)
+	if run is None:
 		frappe.log_error(title=_("Visit planning skipped"), message=_("Another planning run holds the lock."))
-		return None
-	try:
-		run = _start_run(today, shard_count or 1)
-		for shard in run.shards:
-			if shard.status != "Completed":
-				run_planning_shard(run.name, shard.shard_no, batch_size)
-	finally:
-		_release_lock()
-	return run.name
+	return run and run.name
 
 
 def enqueue_planning(today: date | None = None, shard_count: int | None = None) -> str | None:
@@ -174,10 +171,8 @@ def enqueue_planning(today: date | None = None, shard_count: int | None = None) 
 	to finish creates the due tasks, flags the overdue items and completes the run. A run of the
 	day that is not finished is resumed instead of starting another."""
 	today = getdate(today or frappe.flags.current_date or None)
-	count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "planning_shards")) or 1
-	return shards.start_and_enqueue(
-		LOCK, lambda: _start_run(today, count), "bank_crm.bank_engagement.visit_planning.run_planning_shard"
-	)
+	run = shards.run(PLANNING, lambda count: _start_run(today, count), shard_count, enqueue=True)
+	return run and run.name
 
 
 def _start_run(today: date, count: int):
@@ -217,7 +212,7 @@ def run_planning_shard(run: str, shard_no: int, batch_size: int | None = None):
 			_drop_tmp_table()
 		return stats
 
-	if shards.work_on(RUN, run, shard_no, body, _("Visit planning failed"), processed="customers"):
+	if shards.work_on(PLANNING, run, shard_no, body, _("Visit planning failed"), processed="customers"):
 		shards.finish_once(RUN, run, _complete)
 
 
@@ -654,15 +649,6 @@ def open_item_for(profile: str, kind: str) -> str | None:
 	return frappe.db.get_value(
 		PLAN_ITEM, {"profile": profile, "contact_kind": kind, "status": "Open"}, "name"
 	)
-
-
-# -- locking ------------------------------------------------------------------------------------
-def _acquire_lock() -> bool:
-	return bool(frappe.db.sql("select get_lock(%s, 0)", (lock_name(LOCK),))[0][0])
-
-
-def _release_lock():
-	frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
 
 
 def summary(run: str) -> str:

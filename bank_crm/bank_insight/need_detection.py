@@ -15,8 +15,6 @@ keeps two runs from overlapping.
 from __future__ import annotations
 
 import json
-import time
-import traceback
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -26,7 +24,7 @@ from frappe.utils import add_days, cint, get_datetime, getdate, now_datetime
 
 from bank_crm.core import signals, suitability
 from bank_crm.utils import shards
-from bank_crm.utils.bulk import in_list, in_list_with_params, insert_rows, lock_name
+from bank_crm.utils.bulk import in_list, in_list_with_params, insert_rows
 from bank_crm.utils.people import languages
 
 RULE = "Bank Need Rule"
@@ -37,15 +35,21 @@ HOLDING = "Bank Product Holding"
 SETTINGS = "Bank Insight Settings"
 LOCK = "bank_crm_need_signals"
 FIRST_RUN_DAYS = 1
+DETECTION = shards.Job(
+	RUN,
+	"bank_crm.bank_insight.need_detection.detect_shard",
+	lock=LOCK,
+	count_setting=(SETTINGS, "detection_shards"),
+	started_field="started_on",
+	error_field="errors",
+)
 
 
-def hourly():
-	"""Scheduler entry (``hourly_long``): detect (over the ``long`` queue's workers with
-	*Detection Shards* above 1), then expire what was left open too long."""
-	if cint(frappe.db.get_single_value(SETTINGS, "detection_shards")) > 1:
-		detect("Scheduled", enqueue_shards=True)
-	else:
-		detect("Scheduled")
+def detect_needs():
+	"""Scheduler entry (``hourly_long``): detect over the new data (over the ``long`` queue's
+	workers with *Detection Shards* above 1); the run's last shard expires what was left open
+	too long."""
+	detect("Scheduled", enqueue_shards=cint(frappe.db.get_single_value(SETTINGS, "detection_shards")) > 1)
 
 
 def enqueue() -> str:
@@ -106,38 +110,32 @@ def detect(
 	``since`` reads new data from that time instead of the last watermark (demo data loaded
 	with earlier arrival times)."""
 	now = get_datetime(now or frappe.flags.current_datetime or now_datetime())
-	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(LOCK),))[0][0]:
-		return None
-	try:
-		run = _unfinished_run()
-		if run is None:
-			_fail_abandoned_runs()
-			settings = frappe.get_cached_doc(SETTINGS)
-			window_from = since or _watermark() or now - timedelta(days=FIRST_RUN_DAYS)
-			window_to = now - timedelta(seconds=int(settings.detection_lag_seconds or 0))
-			count = shard_count or (cint(settings.detection_shards) if enqueue_shards else 1) or 1
-			run = frappe.get_doc(
-				{
-					"doctype": RUN,
-					"status": "Queued",
-					"trigger": trigger,
-					"started_on": now,
-					"window_from": window_from,
-					"window_to": window_to,
-					"shards": shards.shard_rows(shards.key_ranges("Customer", count)),
-				}
-			).insert(ignore_permissions=True)
-			frappe.db.commit()  # the run is visible (and its window) while it works
-		if enqueue_shards:
-			# ("now" is frappe.enqueue's own argument: run at once)
-			shards.enqueue_open(run, "bank_crm.bank_insight.need_detection.detect_shard", at=now)
-		else:
-			for shard in run.shards:
-				if shard.status != "Completed":
-					detect_shard(run.name, shard.shard_no, now)
-		return run.name
-	finally:
-		frappe.db.sql("select release_lock(%s)", (lock_name(LOCK),))
+
+	def start(count):
+		return _unfinished_run() or _new_run(trigger, now, since, count)
+
+	count = shard_count or (DETECTION.configured_count() if enqueue_shards else 1)
+	run = shards.run(DETECTION, start, count, enqueue=enqueue_shards, at=now)
+	return run and run.name
+
+
+def _new_run(trigger: str, now: datetime, since: datetime | None, count: int):
+	"""A run over the data that arrived since the last completed run's window (the watermark)."""
+	_fail_abandoned_runs()
+	settings = frappe.get_cached_doc(SETTINGS)
+	run = frappe.get_doc(
+		{
+			"doctype": RUN,
+			"status": "Queued",
+			"trigger": trigger,
+			"started_on": now,
+			"window_from": since or _watermark() or now - timedelta(days=FIRST_RUN_DAYS),
+			"window_to": now - timedelta(seconds=int(settings.detection_lag_seconds or 0)),
+			"shards": shards.shard_rows(shards.key_ranges("Customer", count)),
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()  # the run is visible (and its window) while it works
+	return run
 
 
 def _unfinished_run():
@@ -158,86 +156,60 @@ def detect_shard(run: str, shard_no: int, at: datetime | None = None):
 	"""Evaluate the rules for the customers of one key range whose new data concerns them, in
 	batches from the shard's checkpoint (a job on the ``long`` queue, or a step of ``detect``);
 	the last shard to finish expires old signals and completes the run."""
-	shard_no = int(shard_no)
-	if not shards.take(RUN, run, shard_no):
-		return
-	started = time.monotonic()
-	doc = frappe.get_doc(RUN, run)
-	now = get_datetime(at or doc.started_on)
-	try:
-		shard = next(s for s in doc.shards if s.shard_no == shard_no)
-		frappe.db.set_value(RUN, run, "status", "Running", update_modified=False)
-		shards.set_shard(RUN, run, shard_no, {"status": "Running"})
-		frappe.db.commit()
+	now = get_datetime(at or frappe.db.get_value(RUN, run, "started_on"))
+
+	def body(doc, shard):
 		stats = {"events_scanned": 0, "customers_evaluated": 0, "signals_raised": 0} | json.loads(
 			shard.result or "{}"
 		)
-		batch_size = int(frappe.get_cached_doc(SETTINGS).detection_batch_size or 5000)
 		rules = load_rules()
-		if rules:
-			candidates, scanned = _candidates(
-				rules, get_datetime(doc.window_from), get_datetime(doc.window_to), now
+		if not rules:
+			return stats
+		window = get_datetime(doc.window_from), get_datetime(doc.window_to)
+		candidates, scanned = _shard_candidates(rules, window, now, shard)
+		customers = sorted({c for names in candidates.values() for c in names})
+		stats["events_scanned"] = scanned if shard.shard_no == 0 else 0  # read by every shard, counted once
+		stats["customers_evaluated"] = len(customers)
+		batch_size = int(frappe.get_cached_doc(SETTINGS).detection_batch_size or 5000)
+		todo = [c for c in customers if c > (shard.checkpoint or "")]
+		for start in range(0, len(todo), batch_size):
+			chunk = todo[start : start + batch_size]
+			raised = shards.retrying(
+				lambda chunk=chunk, start=start: _detect_batch(
+					run, shard, rules, candidates, chunk, now, stats, start
+				)
 			)
-			lo, hi, after = shard.range_from or "", shard.range_to or "", shard.checkpoint or ""
+			stats["signals_raised"] += raised
+		return stats
 
-			def in_range(c: str) -> bool:
-				return c > lo and (not hi or c <= hi)
+	if shards.work_on(DETECTION, run, shard_no, body, _("Need-signal detection failed")):
+		_finish(run, now)
 
-			candidates = {rule: {c for c in names if in_range(c)} for rule, names in candidates.items()}
-			customers = sorted({c for names in candidates.values() for c in names})
-			stats["events_scanned"] = scanned if shard_no == 0 else 0  # read by every shard, counted once
-			stats["customers_evaluated"] = len(customers)
-			todo = [c for c in customers if c > after]
-			for start in range(0, len(todo), batch_size):
-				chunk = todo[start : start + batch_size]
-				chunk_set = set(chunk)
-				narrowed = {rule: [c for c in names if c in chunk_set] for rule, names in candidates.items()}
 
-				def batch(chunk=chunk, narrowed=narrowed, start=start):
-					raised = _evaluate(rules, chunk, narrowed, now)
-					done = {**stats, "signals_raised": stats["signals_raised"] + raised}
-					# a batch is one unit of work: a killed worker's shard resumes after it
-					shards.set_shard(
-						RUN,
-						run,
-						shard_no,
-						{
-							"checkpoint": chunk[-1],
-							"processed": start + len(chunk),
-							"result": json.dumps(done),
-						},
-					)
-					frappe.db.commit()
-					return raised
+def _shard_candidates(rules, window, now, shard) -> tuple[dict[str, set[str]], int]:
+	"""rule → the shard's customers whose new data concerns it, and how many new events were read."""
+	lo, hi = shard.range_from or "", shard.range_to or ""
+	found, scanned = _candidates(rules, window[0], window[1], now)
+	return {
+		rule: {c for c in names if c > lo and (not hi or c <= hi)} for rule, names in found.items()
+	}, scanned
 
-				stats["signals_raised"] += shards.retrying(batch)
-		shards.set_shard(
-			RUN,
-			run,
-			shard_no,
-			{
-				"status": "Completed",
-				"duration_seconds": round(time.monotonic() - started, 3),
-				"result": json.dumps(stats),
-			},
-		)
-		frappe.db.commit()
-	except Exception:
-		frappe.db.rollback()
-		errors = traceback.format_exc()
-		frappe.log_error(title=_("Need-signal detection failed"), reference_doctype=RUN, reference_name=run)
-		shards.set_shard(RUN, run, shard_no, {"status": "Failed", "error_log": errors[-4000:]})
-		frappe.db.set_value(
-			RUN,
-			run,
-			{"status": "Failed", "errors": errors[-4000:], "error_count": 1, "finished_on": now_datetime()},
-			update_modified=False,
-		)
-		frappe.db.commit()
-		return
-	finally:
-		shards.release(run, shard_no)
-	_finish(run, now)
+
+def _detect_batch(run, shard, rules, candidates, chunk, now, stats, start) -> int:
+	"""One batch of a shard's customers: evaluate, write, move the checkpoint, commit (a killed
+	worker's shard resumes after it)."""
+	chunk_set = set(chunk)
+	narrowed = {rule: [c for c in names if c in chunk_set] for rule, names in candidates.items()}
+	raised = _evaluate(rules, chunk, narrowed, now)
+	done = {**stats, "signals_raised": stats["signals_raised"] + raised}
+	shards.set_shard(
+		RUN,
+		run,
+		shard.shard_no,
+		{"checkpoint": chunk[-1], "processed": start + len(chunk), "result": json.dumps(done)},
+	)
+	frappe.db.commit()
+	return raised
 
 
 def _finish(run: str, now: datetime):

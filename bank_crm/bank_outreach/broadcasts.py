@@ -21,7 +21,7 @@ from datetime import datetime, time, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import cint, get_url, getdate, now_datetime
+from frappe.utils import get_url, getdate, now_datetime
 
 from bank_crm.bank_engagement.contact import ALLOW_FIELDS
 from bank_crm.core import broadcast as core
@@ -30,7 +30,7 @@ from bank_crm.core.consent import ConsentRecord
 from bank_crm.core.delivery import ADAPTER_CHANNELS
 from bank_crm.permissions import profile_query_conditions
 from bank_crm.utils import shards
-from bank_crm.utils.bulk import in_list, in_list_with_params, insert_rows, lock_name, update_rows
+from bank_crm.utils.bulk import in_list, in_list_with_params, insert_rows, update_rows
 
 BROADCAST = "Bank Broadcast"
 RECIPIENT = "Bank Broadcast Recipient"
@@ -490,16 +490,33 @@ def refresh_counts(name: str):
 SENDING_RUN = "Bank Broadcast Sending"
 
 
+SENDING = shards.Job(
+	SENDING_RUN,
+	"bank_crm.bank_outreach.broadcasts.send_shard",
+	count_setting=(SETTINGS, "send_shards"),
+	lock_wait=30,
+)
+
+
+def _sending(broadcast: str) -> shards.Job:
+	"""The sending job of one broadcast: its own lock, so that two starts never race."""
+	return replace(SENDING, lock=f"bank_crm_broadcast_start:{broadcast}")
+
+
 def send(broadcast: str, shard_count: int | None = None) -> dict:
 	"""Send the broadcast's due rows in this process, shard after shard (an unfinished sending run
 	is resumed); returns what this call sent and failed."""
-	run = _start_sending(broadcast, shard_count)
+	before = {}
+
+	def start(count):
+		run = _start_sending(broadcast, count)
+		if run:
+			before.update(shards.results(SENDING_RUN, run.name)[1])
+		return run
+
+	run = shards.run(_sending(broadcast), start, shard_count or 1, enqueue=False)
 	if not run:
 		return {"sent": 0, "failed": 0}
-	before = shards.results(SENDING_RUN, run.name)[1]
-	for shard in run.shards:
-		if shard.status != "Completed":
-			send_shard(run.name, shard.shard_no)
 	after = shards.results(SENDING_RUN, run.name)[1]
 	return {k: after.get(k, 0) - before.get(k, 0) for k in ("sent", "failed")}
 
@@ -519,26 +536,17 @@ def enqueue_send(broadcast: str):
 
 def start_sending(broadcast: str, shard_count: int | None = None) -> str | None:
 	"""The ``long``-queue job that splits the sending: one ``send_shard`` job per shard not done."""
-	run = _start_sending(broadcast, shard_count)
-	if run:
-		shards.enqueue_open(run, "bank_crm.bank_outreach.broadcasts.send_shard")
+	run = shards.run(_sending(broadcast), lambda count: _start_sending(broadcast, count), shard_count, True)
 	return run.name if run else None
 
 
-def _start_sending(broadcast: str, shard_count: int | None = None):
-	lock = lock_name(f"bank_crm_broadcast_start:{broadcast}")
-	if not frappe.db.sql("select get_lock(%s, 30)", (lock,))[0][0]:
+def _start_sending(broadcast: str, count: int):
+	if not _work_left(broadcast):
+		_finish_if_done(broadcast)  # nothing due: no empty run; a broadcast with nothing left ends
 		return None
-	try:
-		if not _work_left(broadcast):
-			_finish_if_done(broadcast)  # nothing due: no empty run; a broadcast with nothing left ends
-			return None
-		count = shard_count or cint(frappe.db.get_single_value(SETTINGS, "send_shards")) or 1
-		return shards.resume_or_start(
-			SENDING_RUN, {"broadcast": broadcast}, RECIPIENT, count, ranges=shards.hex_ranges(count)
-		)
-	finally:
-		frappe.db.sql("select release_lock(%s)", (lock,))
+	return shards.resume_or_start(
+		SENDING_RUN, {"broadcast": broadcast}, RECIPIENT, count, ranges=shards.hex_ranges(count)
+	)
 
 
 def _work_left(broadcast: str) -> bool:
@@ -563,7 +571,7 @@ def send_shard(run: str, shard_no: int):
 		return _send_range(broadcast, shard.range_from or "", shard.range_to or "")
 
 	if shards.work_on(
-		SENDING_RUN,
+		SENDING,
 		run,
 		shard_no,
 		body,

@@ -17,17 +17,29 @@ but their own run record.
 """
 
 import json
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import cint, flt, get_datetime, getdate, now_datetime
+from frappe.utils import cint, flt, getdate, now_datetime
 
 from bank_crm.core import lifecycle, scoring, tiering
-from bank_crm.utils.bulk import execute_values, insert_rows, lock_name
+from bank_crm.utils.bulk import execute_values, insert_rows
+from bank_crm.utils.shards import (
+	SHARD,
+	UNFINISHED,
+	Job,
+	finish_once,
+	key_ranges,
+	mark_completed,
+	set_shard,
+	shard_rows,
+	work_on,
+)
+from bank_crm.utils.shards import run as run_sharded
 
 PROFILE = "Bank Customer Profile"
 SNAPSHOT = "Bank Financial Snapshot"
@@ -117,61 +129,52 @@ def expire_overrides(today: date | None = None) -> int:
 
 
 # -- entry points ---------------------------------------------------------------------
-def nightly():
-	"""Scheduler (daily_long): expire overrides, then re-tier and re-stage everyone.
+RETIERING = Job(
+	RUN,
+	"bank_crm.bank_segmentation.segmentation.run_shard",
+	lock=LOCK,
+	count_setting=(SETTINGS, "segmentation_workers"),
+)
+WHAT_IF = replace(RETIERING, lock=None)  # what-if runs change nothing: they may overlap
+RESULT_COUNTS = ("scanned", "changed", "tier_changes", "lifecycle_changes", "errors")
 
-	With more than one shard configured, each shard becomes a job on the long queue so that
-	several workers share the work; the last shard to finish completes the run record."""
+
+def retier_every_customer():
+	"""Scheduler entry (``daily_long``): expire overrides, then re-tier and re-stage everyone —
+	over the ``long`` queue's workers when *Segmentation Workers* is above 1; the last shard to
+	finish completes the run record."""
 	today = getdate(frappe.flags.current_date or None)
 	expire_overrides(today)
 	frappe.db.commit()  # the expiry must hold even if the run below fails
-	run = start_run("Nightly", today=today)
-	if len(run.shards) > 1:
-		_enqueue_shards(run)
-	else:
-		run_segmentation("Nightly", run=run.name, today=today)
+	run_sharded(RETIERING, lambda count: start_run("Nightly", today=today, shards=count))
 
 
-def enqueue(run_type: str = "On Demand", policy: str | None = None) -> str:
-	"""Queue a run on the long queue (one job per shard); returns the run record's name."""
-	run = start_run(run_type, policy=policy, today=getdate())
-	_enqueue_shards(run)
-	return run.name
-
-
-def _enqueue_shards(run):
-	for shard in run.shards:
-		frappe.enqueue(
-			"bank_crm.bank_segmentation.segmentation.run_shard",
-			queue="long",
-			timeout=4 * 3600,
-			job_id=f"bank_crm:segmentation:{run.name}:{shard.shard_no}",
-			deduplicate=True,
-			enqueue_after_commit=True,
-			run=run.name,
-			shard_no=shard.shard_no,
-		)
+def enqueue(run_type: str = "On Demand", policy: str | None = None) -> str | None:
+	"""Queue a run on the long queue (one job per shard); returns the run record's name (None
+	while another process runs a re-tiering in itself)."""
+	today = getdate()
+	run = run_sharded(
+		WHAT_IF if run_type == "What-if" else RETIERING,
+		lambda count: start_run(run_type, policy, today, count),
+		enqueue=True,
+	)
+	return run and run.name
 
 
 def start_run(run_type: str, policy: str | None = None, today=None, shards: int | None = None):
 	"""The run record with its shard ranges; an unfinished non-what-if run of the same day is
 	returned instead (it will be resumed)."""
 	today = getdate(today or frappe.flags.current_date or None)
-	what_if = run_type == "What-if"
-	if not what_if:
+	if run_type != "What-if":
 		unfinished = frappe.db.get_value(
 			RUN,
-			{
-				"run_type": ("!=", "What-if"),
-				"status": ("in", ("Queued", "Running", "Failed")),
-				"run_date": today,
-			},
+			{"run_type": ("!=", "What-if"), "status": ("in", UNFINISHED), "run_date": today},
 			"name",
 			order_by="creation desc",
 		)
 		if unfinished:
 			return frappe.get_doc(RUN, unfinished)
-	count = shards or cint(frappe.db.get_single_value(SETTINGS, "segmentation_workers")) or 1
+	count = shards or RETIERING.configured_count()
 	run = frappe.get_doc(
 		{
 			"doctype": RUN,
@@ -180,31 +183,12 @@ def start_run(run_type: str, policy: str | None = None, today=None, shards: int 
 			"run_date": today,
 			"status": "Queued",
 			"requested_by": frappe.session.user,
-			"shards": [
-				{"shard_no": i, "range_from": lo, "range_to": hi, "status": "Queued", "checkpoint": lo}
-				for i, (lo, hi) in enumerate(_shard_ranges(count))
-			],
+			"shards": shard_rows(key_ranges(PROFILE, count)),
 		}
 	)
 	run.insert(ignore_permissions=True)
 	frappe.db.commit()
 	return run
-
-
-def _shard_ranges(count: int) -> list[tuple[str, str]]:
-	"""``count`` contiguous ranges of profile names: (exclusive start, inclusive end)."""
-	total = frappe.db.count(PROFILE)
-	bounds = [""]
-	for i in range(1, count):
-		offset = total * i // count
-		row = frappe.db.sql(
-			"select name from `tabBank Customer Profile` order by name limit 1 offset %s",
-			(max(offset - 1, 0),),
-		)
-		if row and row[0][0] > bounds[-1]:
-			bounds.append(row[0][0])
-	bounds.append("")  # the last range is open-ended
-	return list(zip(bounds, bounds[1:], strict=False))
 
 
 def run_segmentation(
@@ -218,127 +202,58 @@ def run_segmentation(
 	"""Run (or resume) a whole segmentation in this process, shard after shard; returns the
 	run record's name, or None when another run is in progress."""
 	today = getdate(today or frappe.flags.current_date or None)
-	if run_type != "What-if" and not _acquire_lock(LOCK):
+
+	def start(count):
+		return frappe.get_doc(RUN, run) if run else start_run(run_type, policy, today, count)
+
+	kwargs = {"batch_size": batch_size} if batch_size else {}
+	job = WHAT_IF if run_type == "What-if" else RETIERING
+	doc = run_sharded(job, start, shards or 1, enqueue=False, **kwargs)
+	if doc is None:
 		frappe.logger("bank_crm").info("segmentation already running; skipped")
-		return None
-	try:
-		run_doc = frappe.get_doc(RUN, run) if run else start_run(run_type, policy, today, shards or 1)
-		for shard in run_doc.shards:
-			if shard.status != "Completed":
-				run_shard(run_doc.name, shard.shard_no, batch_size=batch_size, today=today)
-	finally:
-		if run_type != "What-if":
-			_release_lock(LOCK)
-	return run_doc.name
+	return doc and doc.name
 
 
-def run_shard(run: str, shard_no: int, batch_size: int | None = None, today=None):
-	"""Process (or resume) one shard of a run; the last shard to finish completes the run."""
-	lock = f"{LOCK}:{run}:{shard_no}"
-	if not _acquire_lock(lock):
-		return
-	try:
-		_run_shard(run, int(shard_no), batch_size, today)
-	except Exception:
-		frappe.db.rollback()
-		frappe.log_error(title=f"bank_crm segmentation {run} shard {shard_no} failed")
-		_set_shard(run, shard_no, {"status": "Failed"})
-		frappe.db.set_value(RUN, run, "status", "Failed", update_modified=False)
-		frappe.db.commit()  # the failure must be visible on the run record
-		raise
-	finally:
-		_release_lock(lock)
-	_finalize(run)
+def run_shard(run: str, shard_no: int, batch_size: int | None = None):
+	"""Process (or resume) one shard of a run — a job on the ``long`` queue, or a step of
+	``run_segmentation`` — from its checkpoint; the last shard to finish completes the run."""
+	if work_on(
+		RETIERING,
+		run,
+		shard_no,
+		lambda doc, shard: _segment_range(doc, shard, batch_size),
+		_("Segmentation run {0} failed").format(run),
+		processed="scanned",
+	):
+		finish_once(RUN, run, _finalize)
 
 
-def _set_shard(run, shard_no, values):
-	frappe.db.set_value(
-		"Bank Segmentation Run Shard", {"parent": run, "shard_no": shard_no}, values, update_modified=False
-	)
-
-
-def _run_shard(run, shard_no, batch_size, today):
-	run_doc = frappe.get_doc(RUN, run)
-	shard = next(s for s in run_doc.shards if s.shard_no == shard_no)
-	if shard.status == "Completed":
-		return
-	today = getdate(today or run_doc.run_date)
-	what_if = run_doc.run_type == "What-if"
-	if run_doc.status != "Running":
-		frappe.db.set_value(
-			RUN,
-			run,
-			{"status": "Running", "started_at": run_doc.started_at or now_datetime()},
-			update_modified=False,
-		)
-	_set_shard(run, shard_no, {"status": "Running"})
-	frappe.db.commit()
+def _segment_range(run_doc, shard, batch_size: int | None) -> dict:
+	"""Score, tier and stage the shard's profiles after its checkpoint, a batch at a time: decide
+	in the core, write what changed, move the checkpoint, commit. Returns the shard's result."""
 	policy_name = run_doc.policy
 	if not policy_name:
 		raise SegmentationError(_("There is no active tier policy. Activate one first."))
-	score_policy, tier_policy = build_policy(frappe.get_doc(POLICY, policy_name))
-	scorer = scoring.compile_scorer(score_policy)
-	rules = lifecycle_rules()
-	overrides = active_overrides(today)
+	today = getdate(run_doc.run_date)
+	decider = _Decider(policy_name, today, what_if=run_doc.run_type == "What-if")
 	size = batch_size or cint(frappe.db.get_single_value(SETTINGS, "segmentation_batch_size")) or 40_000
-	started = time.monotonic()
-	previous = json.loads(shard.result or "{}")
-	totals = Counter(previous.get("totals", {}))
-	distribution = Counter(previous.get("distribution", {}))
-	movement = Counter({tuple(k.split("\u2192")): v for k, v in previous.get("movement", {}).items()})
-	errors: list[str] = (shard.error_log or "").splitlines()
-	checkpoint = shard.checkpoint or shard.range_from or ""
+	result = _Result(shard.result, shard.error_log)
 	crash_after = cint(frappe.flags.bank_crm_crash_after_batches)  # tests: simulate a killed worker
-	batches = 0
 	# the requester's progress bar: the profiles counted once per shard (a count reads them all)
 	total = frappe.db.count(PROFILE) if run_doc.requested_by and run_doc.run_type != "Nightly" else 0
 	_ensure_tmp_table()
-	reader = _BatchReader(size, today, rules, shard.range_to or "")
+	reader = _BatchReader(size, today, decider.rules, shard.range_to or "")
 	try:
-		for batch in reader.batches(checkpoint):
-			last = batch[-1][0]
-			changes, tier_rows, stage_rows = [], [], []
-			for row in batch:
-				try:
-					decided = _decide(row, today, scorer, tier_policy, rules, overrides, policy_name, what_if)
-				except Exception as e:
-					totals["errors"] += 1
-					if len(errors) < 50:
-						errors.append(f"{row[0]}: {e!r}")
-					continue
-				totals["scanned"] += 1
-				new_tier, change = (decided, None) if what_if else decided
-				distribution[new_tier] += 1
-				movement[(row[2] or "-", new_tier)] += 1
-				if change:
-					changes.append(change[0])
-					if change[1]:
-						tier_rows.append(change[1])
-					if change[2]:
-						stage_rows.append(change[2])
-			if not what_if:
-				_write(changes, tier_rows, stage_rows, run, today)
-			totals["changed"] += len(changes)
-			totals["tier_changes"] += len(tier_rows)
-			totals["lifecycle_changes"] += len(stage_rows)
-			checkpoint = last
-			_set_shard(
-				run,
-				shard_no,
-				{
-					"checkpoint": checkpoint,
-					**{
-						k: totals[k]
-						for k in ("scanned", "changed", "tier_changes", "lifecycle_changes", "errors")
-					},
-					"duration_seconds": flt(shard.duration_seconds) + time.monotonic() - started,
-					"result": _result_json(totals, distribution, movement),
-					"error_log": "\n".join(errors[:50]) or None,
-				},
+		for batches, batch in enumerate(reader.batches(shard.checkpoint or shard.range_from or ""), 1):
+			changes, tier_rows, stage_rows = decider.decide_batch(batch, result)
+			if not decider.what_if:
+				_write(changes, tier_rows, stage_rows, run_doc.name, today)
+			result.add_written(changes, tier_rows, stage_rows)
+			set_shard(
+				RUN, run_doc.name, shard.shard_no, {"checkpoint": batch[-1][0], **result.shard_values()}
 			)
 			frappe.db.commit()  # one batch is one unit of work: a crash loses at most this batch
 			_publish_progress(run_doc, total)
-			batches += 1
 			if crash_after and batches >= crash_after:
 				raise SystemExit("simulated crash")
 			if len(batch) < size:
@@ -346,65 +261,126 @@ def _run_shard(run, shard_no, batch_size, today):
 	finally:
 		reader.close()
 		_drop_tmp_table()
-	_set_shard(
-		run,
-		shard_no,
-		{"status": "Completed", "duration_seconds": flt(shard.duration_seconds) + time.monotonic() - started},
+	return result.as_dict()
+
+
+class _Decider:
+	"""The policy, rules and overrides of a run, compiled once, deciding batch after batch."""
+
+	def __init__(self, policy_name: str, today: date, what_if: bool):
+		score_policy, self.tier_policy = build_policy(frappe.get_doc(POLICY, policy_name))
+		self.scorer = scoring.compile_scorer(score_policy)
+		self.rules = lifecycle_rules()
+		self.overrides = active_overrides(today)
+		self.policy_name, self.today, self.what_if = policy_name, today, what_if
+
+	def decide_batch(self, batch, result: "_Result"):
+		"""What changes for the batch's profiles: profile rows, tier and stage history rows."""
+		changes, tier_rows, stage_rows = [], [], []
+		for row in batch:
+			try:
+				decided = _decide(
+					row,
+					self.today,
+					self.scorer,
+					self.tier_policy,
+					self.rules,
+					self.overrides,
+					self.policy_name,
+					self.what_if,
+				)
+			except Exception as e:
+				result.row_error(f"{row[0]}: {e!r}")
+				continue
+			new_tier, change = (decided, None) if self.what_if else decided
+			result.count(row[2], new_tier)
+			if change:
+				changes.append(change[0])
+				if change[1]:
+					tier_rows.append(change[1])
+				if change[2]:
+					stage_rows.append(change[2])
+		return changes, tier_rows, stage_rows
+
+
+class _Result:
+	"""A shard's counts, tier distribution and movement matrix, resumed from its stored result."""
+
+	def __init__(self, stored: str | None, error_log: str | None):
+		previous = json.loads(stored or "{}")
+		counts = previous.get("totals") or previous  # (results written before 0.2 nest the counts)
+		self.totals = Counter({k: counts.get(k, 0) for k in RESULT_COUNTS})
+		self.distribution = Counter(previous.get("distribution", {}))
+		self.movement = Counter(previous.get("movement", {}))
+		self.errors: list[str] = (error_log or "").splitlines()[:50]
+
+	def row_error(self, line: str):
+		self.totals["errors"] += 1
+		if len(self.errors) < 50:
+			self.errors.append(line)
+
+	def count(self, old_tier: str | None, new_tier: str):
+		self.totals["scanned"] += 1
+		self.distribution[new_tier] += 1
+		self.movement[f"{old_tier or '-'}\u2192{new_tier}"] += 1
+
+	def add_written(self, changes, tier_rows, stage_rows):
+		self.totals["changed"] += len(changes)
+		self.totals["tier_changes"] += len(tier_rows)
+		self.totals["lifecycle_changes"] += len(stage_rows)
+
+	def as_dict(self) -> dict:
+		return {
+			**self.totals,
+			"distribution": dict(self.distribution),
+			"movement": dict(self.movement),
+			"row_errors": self.errors,
+		}
+
+	def shard_values(self) -> dict:
+		"""What a batch leaves on its shard row, so that a resumed shard goes on from there."""
+		values = self.as_dict()
+		errors = values.pop("row_errors")
+		return {
+			"processed": self.totals["scanned"],
+			"result": json.dumps(values, ensure_ascii=False, sort_keys=True),
+			"error_log": "\n".join(errors) or None,
+		}
+
+
+def _finalize(run_doc, totals: dict):
+	"""When every shard is done: their counts added up on the run record, which completes."""
+	errors = frappe.get_all(
+		SHARD,
+		filters={"parenttype": RUN, "parent": run_doc.name, "error_log": ("is", "set")},
+		pluck="error_log",
+		order_by="shard_no",
 	)
-	frappe.db.commit()
-
-
-def _result_json(totals, distribution, movement) -> str:
-	return json.dumps(
-		{
-			"totals": dict(totals),
-			"distribution": dict(distribution),
-			"movement": {"\u2192".join(k): v for k, v in movement.items()},
-		},
-		ensure_ascii=False,
-		sort_keys=True,
-	)
-
-
-def _finalize(run: str):
-	"""When every shard is done, add their counts up on the run record and complete it."""
-	frappe.db.sql("select name from `tabBank Segmentation Run` where name = %s for update", (run,))
-	run_doc = frappe.get_doc(RUN, run)
-	if run_doc.status == "Completed" or any(s.status != "Completed" for s in run_doc.shards):
-		frappe.db.commit()
-		return
-	totals, distribution, movement = Counter(), Counter(), Counter()
-	errors = []
-	for shard in run_doc.shards:
-		result = json.loads(shard.result or "{}")
-		totals.update(result.get("totals", {}))
-		distribution.update(result.get("distribution", {}))
-		movement.update(result.get("movement", {}))
-		errors += (shard.error_log or "").splitlines()
-	finished = now_datetime()
-	frappe.db.set_value(
+	mark_completed(
 		RUN,
-		run,
+		run_doc,
 		{
-			"status": "Completed",
-			"finished_at": finished,
-			"duration_seconds": (finished - get_datetime(run_doc.started_at or finished)).total_seconds(),
-			**{k: totals[k] for k in ("scanned", "changed", "tier_changes", "lifecycle_changes", "errors")},
+			**{k: totals.get(k, 0) for k in RESULT_COUNTS},
 			"result": json.dumps(
-				{"totals": dict(totals), "distribution": dict(distribution), "movement": dict(movement)},
+				{
+					"totals": {k: totals.get(k, 0) for k in RESULT_COUNTS},
+					"distribution": totals.get("distribution", {}),
+					"movement": totals.get("movement", {}),
+				},
 				ensure_ascii=False,
 				sort_keys=True,
 			),
-			"error_log": "\n".join(errors[:50]) or None,
+			"error_log": "\n".join("\n".join(errors).splitlines()[:50]) or None,
 		},
-		update_modified=False,
 	)
 	if run_doc.run_type == "What-if":
-		frappe.db.set_value(POLICY, run_doc.policy, "last_what_if", run, update_modified=False)
+		frappe.db.set_value(POLICY, run_doc.policy, "last_what_if", run_doc.name, update_modified=False)
 	frappe.db.commit()
 	if run_doc.requested_by and run_doc.run_type != "Nightly":
 		frappe.publish_realtime(
-			"bank_crm_segmentation_done", {"run": run, "status": "Completed"}, user=run_doc.requested_by
+			"bank_crm_segmentation_done",
+			{"run": run_doc.name, "status": "Completed"},
+			user=run_doc.requested_by,
 		)
 
 
@@ -412,7 +388,8 @@ def _publish_progress(run_doc, total: int):
 	if not run_doc.requested_by or run_doc.run_type == "Nightly":
 		return
 	scanned = frappe.db.sql(
-		"select sum(scanned) from `tabBank Segmentation Run Shard` where parent = %s", (run_doc.name,)
+		"select sum(processed) from `tabBank Job Shard` where parenttype = %s and parent = %s",
+		(RUN, run_doc.name),
 	)[0][0]
 	frappe.publish_realtime(
 		"bank_crm_segmentation_progress",
@@ -749,14 +726,6 @@ def _write(changes, tier_rows, stage_rows, run_name, today):
 			common,
 			ignore_duplicates=True,
 		)
-
-
-def _acquire_lock(name: str) -> bool:
-	return bool(frappe.db.sql("select get_lock(%s, 0)", (lock_name(name),))[0][0])
-
-
-def _release_lock(name: str):
-	frappe.db.sql("select release_lock(%s)", (lock_name(name),))
 
 
 # -- one customer, for the profile page -----------------------------------------------

@@ -93,7 +93,6 @@ DOCTYPES = (
 	"Bank Tier Policy Factor",
 	"Bank Tier Policy Tier",
 	"Bank Segmentation Run",
-	"Bank Segmentation Run Shard",
 	"Bank Tier History",
 	"Bank Lifecycle History",
 	"Bank Tier Override",

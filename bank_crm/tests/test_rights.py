@@ -11,6 +11,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, add_years, getdate, now_datetime, today
 
+from bank_crm.bank_customer import anonymisation as retention
 from bank_crm.bank_customer import data_subject_rights as service
 from bank_crm.permissions import clear_scope_cache
 from bank_crm.tests.factories import (
@@ -363,7 +364,7 @@ class TestRights(FrappeTestCase):
 		flush_search_queue()
 		self.assertTrue(self._found(person, mobile, number, email))  # the scan finds them first
 
-		run = frappe.get_doc("Bank Anonymisation Run", service.run_anonymisation())
+		run = frappe.get_doc("Bank Anonymisation Run", retention.run_anonymisation())
 		self.assertEqual(run.status, "Completed", run.error)
 		self.assertGreaterEqual(run.customers_anonymised, 1)
 		self.assertEqual(frappe.db.get_value(PROFILE, profile, "anonymised_on"), getdate(today()))
@@ -377,7 +378,7 @@ class TestRights(FrappeTestCase):
 		self.assertEqual(self._found(person, mobile, number, email), {})
 		# what the bank keeps: the customer's code, the records' dates and kinds
 		self.assertTrue(frappe.db.exists("Bank Interaction", {"customer": alias}))
-		self.assertNotIn(alias, service.due_customers())
+		self.assertNotIn(alias, retention.due_customers())
 
 	def test_the_retention_job_is_shared_by_workers_and_a_killed_workers_shard_is_taken_again(self):
 		from unittest.mock import patch
@@ -389,7 +390,7 @@ class TestRights(FrappeTestCase):
 			frappe.db.set_value(PROFILE, profile, "relationship_ended_on", ended)
 			due.append(customer)
 		frappe.db.commit()
-		all_due = len(service.due_customers())
+		all_due = len(retention.due_customers())
 		self.assertGreaterEqual(all_due, 3)
 		for unfinished in frappe.get_all(
 			"Bank Anonymisation Run", {"status": ("!=", "Completed")}, pluck="name"
@@ -399,19 +400,19 @@ class TestRights(FrappeTestCase):
 			)  # not this test's
 		jobs = []
 		with patch("frappe.enqueue", lambda method, **kw: jobs.append(kw)):
-			name = service.enqueue_anonymisation(shard_count=2)
+			name = retention.enqueue_anonymisation(shard_count=2)
 			run = frappe.get_doc("Bank Anonymisation Run", name)
 			self.assertEqual((run.customers_due, len(run.shards), len(jobs)), (all_due, 2, 2))
 			frappe.db.set_value("Bank Job Shard", run.shards[1].name, "status", "Running")  # its worker died
 			frappe.db.commit()
-			self.assertEqual(service.enqueue_anonymisation(shard_count=2), name)  # the same run again
+			self.assertEqual(retention.enqueue_anonymisation(shard_count=2), name)  # the same run again
 		for job in reversed(jobs[2:]):
-			service.run_anonymisation_shard(job["run"], job["shard_no"], batch_size=1)
+			retention.run_anonymisation_shard(job["run"], job["shard_no"], batch_size=1)
 		run.reload()
 		self.assertEqual(run.status, "Completed", run.error)
 		self.assertEqual(run.customers_anonymised, all_due)
 		self.assertEqual(sum(s.processed for s in run.shards), all_due)
-		self.assertEqual(service.due_customers(), [])
+		self.assertEqual(retention.due_customers(), [])
 		for customer in due:  # named after the person on this site: renamed to the pseudonym
 			self.customers.append(service.rights.pseudonym(customer))
 		self.assertEqual(

@@ -234,11 +234,13 @@ class TestSegmentationRun(SegmentationCase):
 		)
 		self.assertEqual(len(crashed), 1)
 		shard = frappe.get_all(
-			"Bank Segmentation Run Shard", {"parent": crashed[0]}, ["status", "checkpoint", "scanned"]
+			"Bank Job Shard",
+			{"parenttype": "Bank Segmentation Run", "parent": crashed[0]},
+			["status", "checkpoint", "processed"],
 		)[0]
 		self.assertEqual(shard.status, "Running")
 		self.assertTrue(shard.checkpoint)
-		self.assertEqual(shard.scanned, 2)
+		self.assertEqual(shard.processed, 2)
 		resumed = self.segment(batch_size=2)
 		self.assertEqual(resumed.name, crashed[0], "the next call continues the interrupted run")
 		self.assertEqual(resumed.status, "Completed")
@@ -253,7 +255,7 @@ class TestSegmentationRun(SegmentationCase):
 		run = frappe.get_doc("Bank Segmentation Run", name)
 		self.assertEqual(len(run.shards), 2)
 		self.assertTrue(all(s.status == "Completed" for s in run.shards))
-		self.assertEqual(run.scanned, sum(s.scanned for s in run.shards))
+		self.assertEqual(run.scanned, sum(s.processed for s in run.shards))
 		self.assertEqual(run.scanned, frappe.db.count(PROFILE))
 		for profile in profiles:
 			self.assertEqual(frappe.db.count("Bank Tier History", {"profile": profile}), 1)

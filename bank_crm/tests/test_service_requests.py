@@ -7,6 +7,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_datetime, getdate, now_datetime
 
+from bank_crm.bank_service import escalation
 from bank_crm.bank_service import service_requests as svc
 from bank_crm.permissions import clear_scope_cache
 from bank_crm.tests.factories import Api, api_token, make_branch, make_customer, make_user, server_messages
@@ -386,27 +387,27 @@ class TestServiceRequests(FrappeTestCase):
 				order_by="level",
 			)
 
-		svc.escalate_due(now=due - timedelta(minutes=30))
+		escalation.escalate_due(now=due - timedelta(minutes=30))
 		self.assertEqual([(g.level, g.notified_users) for g in logs()], [(1, self.rm)])
-		svc.escalate_due(now=due - timedelta(minutes=20))
+		escalation.escalate_due(now=due - timedelta(minutes=20))
 		self.assertEqual(len(logs()), 1, "the same level is not notified twice")
-		svc.escalate_due(now=due + timedelta(minutes=1))
-		svc.escalate_due(now=due + timedelta(minutes=2))
+		escalation.escalate_due(now=due + timedelta(minutes=1))
+		escalation.escalate_due(now=due + timedelta(minutes=2))
 		self.assertEqual([(g.level, g.notified_users) for g in logs()], [(1, self.rm), (2, self.bm)])
 		doc = frappe.get_doc(REQUEST, name)
 		self.assertEqual((doc.escalation_level, doc.response_breached), (2, 1))
 		self.assertEqual(get_datetime(doc.next_deadline), due + timedelta(days=1))
-		svc.escalate_due(now=due + timedelta(days=2))
+		escalation.escalate_due(now=due + timedelta(days=2))
 		self.assertEqual(logs()[-1].recipient, "Consumer Protection Officer")
 		self.assertIn(self.cpo, logs()[-1].notified_users)
 		self.assertIsNone(frappe.db.get_value(REQUEST, name, "next_deadline"))
-		svc.escalate_due(now=due + timedelta(days=3))
+		escalation.escalate_due(now=due + timedelta(days=3))
 		self.assertEqual(len(logs()), 3)
 		self.assertEqual(frappe.db.count("Notification Log", {"document_name": name, "for_user": self.bm}), 1)
 		# answering starts the resolution clock: a new deadline is a new breach
 		self.ok(self.call(self.rm, "respond", name=name, message="已回复"))
 		doc = self.reload(REQUEST, name)
-		svc.escalate_due(now=get_datetime(doc.resolution_due) + timedelta(minutes=1))
+		escalation.escalate_due(now=get_datetime(doc.resolution_due) + timedelta(minutes=1))
 		kinds = [(g.deadline_kind, g.level) for g in logs()]
 		self.assertIn(("Resolution", 1), kinds)
 		self.assertIn(("Resolution", 2), kinds)
@@ -414,7 +415,7 @@ class TestServiceRequests(FrappeTestCase):
 	def test_complaint_regulatory_clock_escalates(self):
 		_request, name = self.complaint()
 		deadline = frappe.db.get_value(COMPLAINT, name, "regulatory_deadline")
-		svc.escalate_due(now=get_datetime(f"{deadline} 23:59:59") + timedelta(hours=1))
+		escalation.escalate_due(now=get_datetime(f"{deadline} 23:59:59") + timedelta(hours=1))
 		logs = frappe.get_all("Bank Escalation Log", {"reference_name": name}, ["level", "deadline_kind"])
 		self.assertEqual(
 			{(g.level, g.deadline_kind) for g in logs},

@@ -5,6 +5,12 @@ ranges of a table's key, each with a status, a checkpoint (the last key done) an
 shard is taken under a named lock of its own, so that two workers never process it together;
 a shard left *Running* or *Failed* by a killed worker is taken again from its checkpoint; the
 last shard to finish lets the run finish.
+
+Every sharded job of the app is described once as a ``Job`` and started through one entry
+point, ``run``: under the job's named lock, resume the unfinished run or start one, then work
+its open shards here one after the other or hand them to the ``long`` queue — the one place
+where "in this process or over the workers" is decided (by the job's shard-count setting
+unless the caller says).
 """
 
 from __future__ import annotations
@@ -13,13 +19,77 @@ import json
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import frappe
-from frappe.utils import get_datetime, now_datetime
+from frappe.utils import cint, get_datetime, now_datetime
 
 from bank_crm.utils.bulk import lock_name
 
 SHARD = "Bank Job Shard"
+
+
+@dataclass(frozen=True)
+class Job:
+	"""A sharded job: its run record, the function that works one shard (called, or queued, with
+	``run=`` and ``shard_no=``), its named lock (None: runs may overlap, e.g. what-if runs), the
+	single-doctype setting that says how many shards, and the run record's own field names."""
+
+	run_doctype: str
+	shard_method: str
+	lock: str | None = None
+	count_setting: tuple[str, str] | None = None
+	lock_wait: int = 0
+	started_field: str = "started_at"
+	error_field: str = "error_log"
+
+	def configured_count(self) -> int:
+		if not self.count_setting:
+			return 1
+		return cint(frappe.db.get_single_value(*self.count_setting)) or 1
+
+
+@contextmanager
+def named_lock(name: str | None, wait: int = 0):
+	"""A MariaDB named lock of this site (yields False when another connection holds it; no lock
+	at all when ``name`` is None)."""
+	if name is None:
+		yield True
+		return
+	held = bool(frappe.db.sql("select get_lock(%s, %s)", (lock_name(name), wait))[0][0])
+	try:
+		yield held
+	finally:
+		if held:
+			frappe.db.sql("select release_lock(%s)", (lock_name(name),))
+
+
+def run(job: Job, start: Callable, count: int | None = None, enqueue: bool | None = None, **shard_kwargs):
+	"""The one way a sharded job runs; returns its run record, or None when another process holds
+	the job's lock or ``start`` found nothing to do.
+
+	``start(count)`` resumes the unfinished run or makes a new one of ``count`` shards (the job's
+	setting when not given). Its open shards then run here one after the other, or — ``enqueue``,
+	by default whenever there is more than one shard — one job each on the ``long`` queue, shared
+	by the workers of any host. ``shard_kwargs`` go to every shard."""
+	count = count or job.configured_count()
+	if enqueue is None:
+		enqueue = count > 1
+	with named_lock(job.lock, job.lock_wait) as held:
+		if not held:
+			return None
+		doc = start(count)
+		if doc is None:
+			return None
+		if enqueue:
+			enqueue_open(doc, job.shard_method, **shard_kwargs)
+		else:
+			work = frappe.get_attr(job.shard_method)
+			for shard in doc.shards:
+				if shard.status != "Completed":
+					work(run=doc.name, shard_no=shard.shard_no, **shard_kwargs)
+	return doc
 
 
 def key_ranges(table: str, count: int, key: str = "name") -> list[tuple[str, str]]:
@@ -98,11 +168,21 @@ def results(run_doctype: str, run: str) -> tuple[bool, dict]:
 	rows = frappe.get_all(
 		SHARD, filters={"parenttype": run_doctype, "parent": run}, fields=["status", "result"]
 	)
-	totals: dict[str, int] = {}
+	totals: dict = {}
 	for row in rows:
-		for k, v in json.loads(row.result or "{}").items():
-			totals[k] = totals.get(k, 0) + int(v or 0)
+		add_up(totals, json.loads(row.result or "{}"))
 	return bool(rows) and all(r.status == "Completed" for r in rows), totals
+
+
+def add_up(totals: dict, result: dict) -> dict:
+	"""``result``'s counts added into ``totals``: numbers summed, nested counts (a distribution,
+	a movement matrix) summed key by key."""
+	for k, v in result.items():
+		if isinstance(v, dict):
+			add_up(totals.setdefault(k, {}), v)
+		else:
+			totals[k] = totals.get(k, 0) + int(v or 0)
+	return totals
 
 
 def retrying(work, attempts: int = 5):
@@ -183,30 +263,31 @@ def orphaned(run: str, shard_no: int) -> bool:
 
 
 def work_on(
-	run_doctype: str, run: str, shard_no: int, body: Callable, title: str, processed: str | None = None
+	job: Job, run: str, shard_no: int, body: Callable, title: str, processed: str | None = None
 ) -> bool:
-	"""One shard of a run whose record has ``status``, ``started_at`` and ``error_log``: taken
-	under its lock, marked running, ``body(run_doc, shard)`` (which returns the shard's result
-	and commits its own batches), then completed with its duration and the result's
-	``processed`` count — or failed with the traceback on the shard and the run (``title`` in
-	the Error Log). True when it completed."""
-	shard_no = int(shard_no)
+	"""One shard of a run: taken under its lock, marked running, ``body(run_doc, shard)`` (which
+	returns the shard's result and commits its own batches), then completed with its duration and
+	the result's ``processed`` count — or failed with the traceback on the shard and the run
+	(``title`` in the Error Log). A result's ``row_errors`` (lines about single records the body
+	skipped) go to the shard's error field, not into its counts. True when it completed."""
+	run_doctype, shard_no = job.run_doctype, int(shard_no)
 	if not take(run_doctype, run, shard_no):
 		return False
 	started = time.monotonic()
 	try:
 		doc = frappe.get_doc(run_doctype, run)
 		shard = next(s for s in doc.shards if s.shard_no == shard_no)
-		if doc.status == "Queued" or not doc.started_at:
+		if doc.status == "Queued" or not doc.get(job.started_field):
 			frappe.db.set_value(
 				run_doctype,
 				run,
-				{"status": "Running", "started_at": doc.started_at or now_datetime()},
+				{"status": "Running", job.started_field: doc.get(job.started_field) or now_datetime()},
 				update_modified=False,
 			)
 		set_shard(run_doctype, run, shard_no, {"status": "Running"})
 		frappe.db.commit()
 		result = body(doc, shard)
+		row_errors = result.pop("row_errors", None)
 		set_shard(
 			run_doctype,
 			run,
@@ -214,8 +295,8 @@ def work_on(
 			{
 				"status": "Completed",
 				"duration_seconds": round(time.monotonic() - started, 2),
-				"result": json.dumps(result),
-				"error_log": None,
+				"result": json.dumps(result, ensure_ascii=False, sort_keys=True),
+				"error_log": "\n".join(row_errors) if row_errors else None,
 				**({"processed": result.get(processed, 0)} if processed else {}),
 			},
 		)
@@ -224,9 +305,11 @@ def work_on(
 	except Exception:
 		frappe.db.rollback()
 		error = traceback.format_exc()[-4000:]
-		frappe.log_error(title=title)
+		frappe.log_error(title=title, reference_doctype=run_doctype, reference_name=run)
 		set_shard(run_doctype, run, shard_no, {"status": "Failed", "error_log": error})
-		frappe.db.set_value(run_doctype, run, {"status": "Failed", "error_log": error}, update_modified=False)
+		frappe.db.set_value(
+			run_doctype, run, {"status": "Failed", job.error_field: error}, update_modified=False
+		)
 		frappe.db.commit()
 		return False
 	finally:
@@ -247,19 +330,6 @@ def finish_once(run_doctype: str, run: str, complete: Callable):
 			frappe.db.commit()
 	finally:
 		frappe.db.sql("select release_lock(%s)", (lock_name(f"{run}:finish"),))
-
-
-def start_and_enqueue(lock: str, start: Callable, method: str) -> str | None:
-	"""Under the job's named lock (None when another process holds it): the run to work on —
-	``start()`` resumes the unfinished one or makes a new one — and a job per open shard."""
-	if not frappe.db.sql("select get_lock(%s, 0)", (lock_name(lock),))[0][0]:
-		return None
-	try:
-		run = start()
-		enqueue_open(run, method)
-	finally:
-		frappe.db.sql("select release_lock(%s)", (lock_name(lock),))
-	return run.name
 
 
 def mark_completed(run_doctype: str, doc, values: dict):

@@ -2,4 +2,4 @@ from frappe.model.document import Document
 
 
 class BankAnonymisationRun(Document):
-	"""The record of one run of the retention job (``bank_crm.bank_customer.data_subject_rights.run_anonymisation``)."""
+	"""The record of one run of the retention job (``bank_crm.bank_customer.anonymisation.run_anonymisation``)."""

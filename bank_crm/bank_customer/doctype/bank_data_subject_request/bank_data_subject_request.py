@@ -126,7 +126,9 @@ class BankDataSubjectRequest(Document):
 			decision = service.deletion_decision(self.customer)
 			if decision.allowed:
 				self.db_set(values)
-				service.anonymise([self.customer])
+				from bank_crm.bank_customer.anonymisation import anonymise
+
+				anonymise([self.customer])
 				return
 			values["decision"] = "Refused"
 			values["answer"] = _("Deletion refused: {0}.", lang=service.answer_lang()).format(

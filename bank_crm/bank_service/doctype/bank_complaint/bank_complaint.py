@@ -13,6 +13,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import get_datetime, getdate, now_datetime, today
 
+from bank_crm.bank_service import escalation
 from bank_crm.bank_service import service_requests as svc
 from bank_crm.core import regulatory
 from bank_crm.core.errors import CoreValidationError
@@ -197,7 +198,9 @@ class BankComplaint(Document):
 		level, reached = self.escalation_level or 0, self.escalated_deadline
 		if active and reached and get_datetime(reached) != active[1]:
 			level, reached = 0, None
-		self.next_deadline = svc.next_check_for(active, level, get_datetime(reached) if reached else None)
+		self.next_deadline = escalation.next_check_for(
+			active, level, get_datetime(reached) if reached else None
+		)
 
 	# -- the customer --------------------------------------------------------------------------
 	def tell_customer(self):

@@ -8,6 +8,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, get_datetime, now_datetime
 
+from bank_crm.bank_service import escalation as escalating
 from bank_crm.bank_service import service_requests as svc
 from bank_crm.core import escalation, sla
 from bank_crm.core.errors import CoreValidationError
@@ -88,10 +89,10 @@ class BankServiceRequest(Document):
 		if self.urgency != sla.EMERGENCY:
 			return
 		level = next(
-			(lv for lv in svc.matrix() if lv.recipient == escalation.BRANCH_MANAGER),
+			(lv for lv in escalating.matrix() if lv.recipient == escalation.BRANCH_MANAGER),
 			escalation.Level(2, escalation.BRANCH_MANAGER, 0),
 		)
-		svc.escalate_now(self, level, "Response", self.response_due, "Emergency")
+		escalating.escalate_now(self, level, "Response", self.response_due, "Emergency")
 
 	def open_complaint(self):
 		if self.request_type != sla.COMPLAINT or self.complaint:
@@ -145,7 +146,9 @@ class BankServiceRequest(Document):
 		level, reached = cint(self.escalation_level), self.escalated_deadline
 		if active and reached and get_datetime(reached) != active[1]:
 			level, reached = 0, None
-		self.next_deadline = svc.next_check_for(active, level, get_datetime(reached) if reached else None)
+		self.next_deadline = escalating.next_check_for(
+			active, level, get_datetime(reached) if reached else None
+		)
 
 	# -- actions (called from bank_crm.api.service) ----------------------------------------------
 	def respond(self, message: str, channel: str):

@@ -1,8 +1,0 @@
-# Copyright (c) 2026, bank_crm contributors
-# For license information, please see license.txt
-
-from frappe.model.document import Document
-
-
-class BankSegmentationRunShard(Document):
-	pass
