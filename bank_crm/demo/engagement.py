@@ -16,13 +16,12 @@ import frappe
 from frappe.utils import getdate, now_datetime
 
 from bank_crm.core import cadence
+from bank_crm.demo.base import CUSTOMER_PREFIX, DEMO_DOMAIN, PROFILE
 from bank_crm.utils.bulk import in_list, insert_rows, reserve_series
 from bank_crm.utils.traces import remove_traces
 
-PROFILE = "Bank Customer Profile"
 PLAN = "Bank Visit Plan"
 INTERACTION = "Bank Interaction"
-CUSTOMER_PREFIX = "DEMO-C-"
 
 OBJECTIVES = {
 	cadence.VISIT: ("季度资产配置检视", "了解家庭理财需求", "介绍新发行的结构性存款", "企业年度授信沟通"),
@@ -89,7 +88,7 @@ def _contact_details(profiles, rng):
 			(
 				p.name,
 				f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
-				f"{p.customer.lower()}@customer.demo.bank-crm.example",
+				f"{p.customer.lower()}@customer.{DEMO_DOMAIN}",
 				wechat,
 				app,
 				preferred,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bank_crm.core import identity, verification
+from bank_crm.demo.base import DEMO_DOMAIN
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欢阳建国志文博"
@@ -111,7 +112,7 @@ class DemoCustomer:
 	consents: list = field(default_factory=list)
 
 
-def staff(domain: str = "demo.bank-crm.example") -> list[Staff]:
+def staff(domain: str = DEMO_DOMAIN) -> list[Staff]:
 	rng = random.Random(7)
 	people = []
 	for code, _name, _region, _division, _city in BRANCHES:

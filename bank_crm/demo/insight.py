@@ -13,6 +13,7 @@ import random
 from datetime import date, datetime, timedelta
 
 from bank_crm.core import signals
+from bank_crm.demo.base import CUSTOMER_PREFIX
 
 # code, Chinese name, category, risk level
 PRODUCTS = (
@@ -149,7 +150,6 @@ def load(seed: int = 42, now=None) -> dict:
 
 	from bank_crm.bank_insight import activity_ingestion as activity
 	from bank_crm.bank_insight import need_detection as detection
-	from bank_crm.demo.loader import CUSTOMER_PREFIX
 
 	now = now or now_datetime()
 	rng = random.Random(f"{seed}-insight")
@@ -209,7 +209,8 @@ def _follow_up(rng: random.Random, now) -> dict:
 	done = {"acted": 0, "dismissed": 0, "opportunities": 0}
 	for name, customer in frappe.db.sql(
 		"""select name, customer from `tabBank Need Signal`
-		where status = 'Open' and customer like 'DEMO-C-%%' order by name"""
+		where status = 'Open' and customer like %s order by name""",
+		(CUSTOMER_PREFIX + "%",),
 	):
 		roll = rng.random()
 		if roll < 0.2:
@@ -228,7 +229,7 @@ def _follow_up(rng: random.Random, now) -> dict:
 			insight.dismiss(name, rng.choice(["客户近期无此需求", "已由其他渠道办理", "客户明确拒绝"]))
 			done["dismissed"] += 1
 	for opportunity in frappe.get_all(
-		"Opportunity", filters={"party_name": ("like", "DEMO-C-%")}, pluck="name"
+		"Opportunity", filters={"party_name": ("like", CUSTOMER_PREFIX + "%")}, pluck="name"
 	)[::3]:
 		frappe.db.set_value("Opportunity", opportunity, "status", "Converted")
 	return done
@@ -237,7 +238,6 @@ def _follow_up(rng: random.Random, now) -> dict:
 def clear() -> dict:
 	import frappe
 
-	from bank_crm.demo.loader import CUSTOMER_PREFIX
 	from bank_crm.utils.traces import remove_traces
 
 	like = CUSTOMER_PREFIX + "%"

@@ -12,15 +12,15 @@ import frappe
 from frappe.model.workflow import apply_workflow
 
 from bank_crm.bank_outreach.setup import RATE_CHANGE
+from bank_crm.demo.base import DEMO_DOMAIN
+from bank_crm.demo.staff import CPO
 
 BROADCAST = "Bank Broadcast"
 
 
 def load(seed: int = 42) -> dict:
-	from bank_crm.demo.loader import DEMO_DOMAIN
-
 	author = f"bm0101@{DEMO_DOMAIN}"
-	reviewer = f"cpo@{DEMO_DOMAIN}"
+	reviewer = CPO.email
 	if not (frappe.db.exists("User", author) and frappe.db.exists("User", reviewer)):
 		return {}
 	branch = frappe.db.get_value(
@@ -95,7 +95,7 @@ def clear():
 		return
 	from bank_crm.utils.traces import remove_traces
 
-	names = frappe.get_all(BROADCAST, filters={"owner": ("like", "%@demo.bank-crm.example")}, pluck="name")
+	names = frappe.get_all(BROADCAST, filters={"owner": ("like", f"%@{DEMO_DOMAIN}")}, pluck="name")
 	if names:
 		remove_traces([BROADCAST], names)
 		frappe.db.delete("Bank Broadcast Recipient", {"broadcast": ("in", names)})

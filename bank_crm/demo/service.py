@@ -14,16 +14,12 @@ import frappe
 from frappe.model.workflow import apply_workflow
 from frappe.utils import add_to_date, now_datetime
 
-from bank_crm.demo.generator import Staff
+from bank_crm.demo.base import CUSTOMER_PREFIX, DEMO_DOMAIN
+from bank_crm.demo.staff import CPO, HANDLER, make_service_staff
 from bank_crm.utils.traces import remove_traces
 
 REQUEST = "Bank Service Request"
 COMPLAINT = "Bank Complaint"
-CUSTOMER_PREFIX = "DEMO-C-"
-DEMO_DOMAIN = "demo.bank-crm.example"
-HANDLER = Staff(f"handler@{DEMO_DOMAIN}", "投诉专员", "Complaint Handler", "0001")
-CPO = Staff(f"cpo@{DEMO_DOMAIN}", "消保专员", "Consumer Protection Officer", "0001")
-AUDITOR = Staff(f"auditor@{DEMO_DOMAIN}", "合规审计员", "Compliance Auditor", "0001")
 RIGHTS = "Bank Data Subject Request"
 # personal-information requests: type, what the customer asks, workflow actions (handler, approver)
 RIGHTS_SCRIPT = (
@@ -78,10 +74,7 @@ COMPLAINT_SCRIPT = (
 def load(rounds: int | None = None, seed: int = 42) -> dict:
 	"""Register demo requests and complaints for demo customers (``rounds`` passes over the
 	scripts, default one per demo branch); returns counts."""
-	from bank_crm.demo.loader import _make_user
-
-	for person in (HANDLER, CPO, AUDITOR):
-		_make_user(person)
+	make_service_staff()
 	rng = random.Random(seed)
 	customers = frappe.get_all(
 		"Customer",

@@ -5,19 +5,20 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
 from bank_crm.bank_customer.verification import interval_years
-from bank_crm.demo import generator, loader
+from bank_crm.demo import customers, generator, staff
+from bank_crm.demo.base import CUSTOMER_PREFIX
 
 
 class TestDemoLoader(FrappeTestCase):
 	def test_a_batch_is_written_whole_and_validates(self):
 		frappe.set_user("Administrator")
-		loader.make_branches_and_staff()
-		start = loader._next_demo_seq()
+		staff.make_branches_and_staff()
+		start = customers._next_demo_seq()
 		batch = generator.customers(5, start=start, today=getdate())
-		loader._write_batch(
-			batch, loader._customer_groups(), loader._territory(), interval_years(), getdate(), months=3
+		customers._write_batch(
+			batch, customers._customer_groups(), customers._territory(), interval_years(), getdate(), months=3
 		)
-		names = [f"{loader.CUSTOMER_PREFIX}{c.seq:07d}" for c in batch]
+		names = [f"{CUSTOMER_PREFIX}{c.seq:07d}" for c in batch]
 		profiles = frappe.get_all("Bank Customer Profile", {"customer": ("in", names)}, pluck="name")
 		self.assertEqual(len(profiles), 5)
 		self.assertEqual(
