@@ -49,7 +49,7 @@ add_to_apps_screen = [
 		"logo": "/assets/bank_crm/images/bank_crm.svg",
 		"title": "Bank CRM",
 		"route": "/app/bank-crm",
-		"has_permission": "bank_crm.permissions.can_use_app",
+		"has_permission": "bank_crm.permissions.scope.can_use_app",
 	}
 ]
 
@@ -60,31 +60,31 @@ doctype_js = {
 }
 override_doctype_dashboards = {"Customer": "bank_crm.bank_customer.customer.dashboard"}
 
-# Row-level access: one criterion for lists and documents (bank_crm.permissions)
+# Row-level access: one criterion for lists and documents (bank_crm.permissions.rows)
 permission_query_conditions = {
-	"Bank Customer Profile": "bank_crm.permissions.profile_query_conditions",
-	"Customer": "bank_crm.permissions.customer_query_conditions",
-	"Bank Financial Snapshot": "bank_crm.permissions.linked_query_conditions",
-	"Bank Tier History": "bank_crm.permissions.linked_query_conditions",
-	"Bank Lifecycle History": "bank_crm.permissions.linked_query_conditions",
-	"Bank Tier Override": "bank_crm.permissions.linked_query_conditions",
-	"Bank Visit Plan": "bank_crm.permissions.direct_query_conditions",
-	"Bank Interaction": "bank_crm.permissions.direct_query_conditions",
-	"Bank Care Event": "bank_crm.permissions.direct_query_conditions",
-	"Bank Outbound Message": "bank_crm.permissions.linked_query_conditions",
-	"Bank Service Request": "bank_crm.permissions.linked_query_conditions",
-	"Bank Complaint": "bank_crm.permissions.linked_query_conditions",
-	"Bank Data Subject Request": "bank_crm.permissions.linked_query_conditions",
-	"Bank Escalation Log": "bank_crm.permissions.linked_query_conditions",
-	"Bank Activity Event": "bank_crm.permissions.linked_query_conditions",
-	"Bank Product Holding": "bank_crm.permissions.linked_query_conditions",
-	"Bank Need Signal": "bank_crm.permissions.direct_query_conditions",
-	"Opportunity": "bank_crm.permissions.opportunity_query_conditions",
-	"Bank Broadcast": "bank_crm.permissions.broadcast_query_conditions",
-	"Bank Broadcast Recipient": "bank_crm.permissions.direct_query_conditions",
+	"Bank Customer Profile": "bank_crm.permissions.rows.profile_query_conditions",
+	"Customer": "bank_crm.permissions.rows.customer_query_conditions",
+	"Bank Financial Snapshot": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Tier History": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Lifecycle History": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Tier Override": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Visit Plan": "bank_crm.permissions.rows.direct_query_conditions",
+	"Bank Interaction": "bank_crm.permissions.rows.direct_query_conditions",
+	"Bank Care Event": "bank_crm.permissions.rows.direct_query_conditions",
+	"Bank Outbound Message": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Service Request": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Complaint": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Data Subject Request": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Escalation Log": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Activity Event": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Product Holding": "bank_crm.permissions.rows.linked_query_conditions",
+	"Bank Need Signal": "bank_crm.permissions.rows.direct_query_conditions",
+	"Opportunity": "bank_crm.permissions.rows.opportunity_query_conditions",
+	"Bank Broadcast": "bank_crm.permissions.rows.broadcast_query_conditions",
+	"Bank Broadcast Recipient": "bank_crm.permissions.rows.direct_query_conditions",
 	# child tables of those records, judged by their parent record
 	**{
-		child: "bank_crm.permissions.child_query_conditions"
+		child: "bank_crm.permissions.rows.child_query_conditions"
 		for child in (
 			"Bank Shareholder",
 			"Bank Financing Need",
@@ -96,35 +96,40 @@ permission_query_conditions = {
 			"Bank Request Task",
 			"Bank Request Update",
 			"Bank Rectification Action",
+			"Bank Broadcast Tier",
+			"Bank Broadcast Branch",
+			"Bank Broadcast RM",
+			"Bank Broadcast Product",
+			"Bank Broadcast Filter",
 		)
 	},
 	# Frappe's tables that point at records: links, tags, files, follows
 	**{
-		table: "bank_crm.permissions.referring_query_conditions"
+		table: "bank_crm.permissions.rows.referring_query_conditions"
 		for table in ("Communication Link", "Dynamic Link", "Tag Link", "File", "Document Follow")
 	},
 }
 has_permission = {
-	"Bank Customer Profile": "bank_crm.permissions.profile_has_permission",
-	"Customer": "bank_crm.permissions.customer_has_permission",
-	"Bank Financial Snapshot": "bank_crm.permissions.linked_has_permission",
-	"Bank Tier History": "bank_crm.permissions.linked_has_permission",
-	"Bank Lifecycle History": "bank_crm.permissions.linked_has_permission",
-	"Bank Tier Override": "bank_crm.permissions.linked_has_permission",
-	"Bank Visit Plan": "bank_crm.permissions.direct_has_permission",
-	"Bank Interaction": "bank_crm.permissions.direct_has_permission",
-	"Bank Care Event": "bank_crm.permissions.direct_has_permission",
-	"Bank Outbound Message": "bank_crm.permissions.linked_has_permission",
-	"Bank Service Request": "bank_crm.permissions.linked_has_permission",
-	"Bank Complaint": "bank_crm.permissions.linked_has_permission",
-	"Bank Data Subject Request": "bank_crm.permissions.linked_has_permission",
-	"Bank Escalation Log": "bank_crm.permissions.linked_has_permission",
-	"Bank Activity Event": "bank_crm.permissions.linked_has_permission",
-	"Bank Product Holding": "bank_crm.permissions.linked_has_permission",
-	"Bank Need Signal": "bank_crm.permissions.direct_has_permission",
-	"Opportunity": "bank_crm.permissions.opportunity_has_permission",
-	"Bank Broadcast": "bank_crm.permissions.broadcast_has_permission",
-	"Bank Broadcast Recipient": "bank_crm.permissions.direct_has_permission",
+	"Bank Customer Profile": "bank_crm.permissions.rows.profile_has_permission",
+	"Customer": "bank_crm.permissions.rows.customer_has_permission",
+	"Bank Financial Snapshot": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Tier History": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Lifecycle History": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Tier Override": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Visit Plan": "bank_crm.permissions.rows.direct_has_permission",
+	"Bank Interaction": "bank_crm.permissions.rows.direct_has_permission",
+	"Bank Care Event": "bank_crm.permissions.rows.direct_has_permission",
+	"Bank Outbound Message": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Service Request": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Complaint": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Data Subject Request": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Escalation Log": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Activity Event": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Product Holding": "bank_crm.permissions.rows.linked_has_permission",
+	"Bank Need Signal": "bank_crm.permissions.rows.direct_has_permission",
+	"Opportunity": "bank_crm.permissions.rows.opportunity_has_permission",
+	"Bank Broadcast": "bank_crm.permissions.rows.broadcast_has_permission",
+	"Bank Broadcast Recipient": "bank_crm.permissions.rows.direct_has_permission",
 }
 
 doc_events = {

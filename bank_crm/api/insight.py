@@ -15,8 +15,8 @@ from frappe.utils import now_datetime
 from bank_crm.api import bad_argument, json_rows, use_callers_language
 from bank_crm.bank_insight import activity_ingestion as activity
 from bank_crm.bank_insight import need_detection as detection
-from bank_crm.core.access import CRM_ADMINISTRATOR
 from bank_crm.permissions import limits
+from bank_crm.permissions.scope import refuse, require_crm_administrator
 
 SIGNAL = "Bank Need Signal"
 
@@ -118,8 +118,7 @@ def create_opportunity(signal: str) -> dict:
 
 @frappe.whitelist(methods=["POST"])
 def run_now() -> str:
-	if not (set(frappe.get_roles()) & {CRM_ADMINISTRATOR, "System Manager"}):
-		frappe.throw(_("Only a CRM Administrator may do this."), frappe.PermissionError)
+	require_crm_administrator()
 	return detection.enqueue()
 
 
@@ -127,7 +126,7 @@ def run_now() -> str:
 def customer_overview(customer: str) -> dict:
 	"""Open need signals and active holdings of a customer the user may read (for its forms)."""
 	if not frappe.has_permission("Customer", "read", doc=customer):
-		frappe.throw(_("You may not open this record, or it does not exist."), frappe.PermissionError)
+		refuse()
 	return {
 		"signals": frappe.get_list(
 			SIGNAL,

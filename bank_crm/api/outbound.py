@@ -10,14 +10,12 @@ import frappe
 from frappe import _
 
 from bank_crm.bank_engagement import outbound
-
-RETRY_ROLES = ("CRM Administrator", "System Manager")
+from bank_crm.permissions.scope import require_crm_administrator
 
 
 @frappe.whitelist(methods=["POST"])
 def retry(name: str) -> str:
-	if not set(RETRY_ROLES) & set(frappe.get_roles()):
-		frappe.throw(_("Only a CRM Administrator can retry a message"), frappe.PermissionError)
+	require_crm_administrator()
 	doc = frappe.get_doc(outbound.MESSAGE, name)
 	doc.check_permission("read")
 	if doc.status not in (outbound.FAILED, outbound.DEAD):

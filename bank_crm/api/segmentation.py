@@ -5,20 +5,16 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from bank_crm.bank_segmentation import segmentation
+from bank_crm.permissions.scope import require_crm_administrator
 
 POLICY = "Bank Tier Policy"
 RUN = "Bank Segmentation Run"
 
 
-def _require_administrator():
-	if not (set(frappe.get_roles()) & {"CRM Administrator", "System Manager"}):
-		frappe.throw(_("Only a CRM Administrator may do this."), frappe.PermissionError)
-
-
 @frappe.whitelist(methods=["POST"])
 def activate_policy(policy: str) -> str:
 	"""Make ``policy`` the one active version; the previously active one is retired."""
-	_require_administrator()
+	require_crm_administrator()
 	doc = frappe.get_doc(POLICY, policy)
 	doc.check_permission("write")
 	if doc.status != "Draft":
@@ -35,7 +31,7 @@ def activate_policy(policy: str) -> str:
 @frappe.whitelist(methods=["POST"])
 def run_what_if(policy: str) -> str:
 	"""Queue a what-if run of ``policy``: distribution and movement, no customer changed."""
-	_require_administrator()
+	require_crm_administrator()
 	frappe.get_doc(POLICY, policy).check_permission("read")
 	return segmentation.enqueue("What-if", policy)
 
@@ -43,10 +39,13 @@ def run_what_if(policy: str) -> str:
 @frappe.whitelist(methods=["POST"])
 def run_now() -> str:
 	"""Queue a re-tiering and lifecycle run under the active policy (one at a time)."""
-	_require_administrator()
+	require_crm_administrator()
 	if not segmentation.active_policy():
 		frappe.throw(_("There is no active tier policy. Activate one first."))
-	return segmentation.enqueue("On Demand") or frappe.throw(_("A re-tiering run is already in progress."))
+	run = segmentation.enqueue("On Demand")
+	if not run:
+		frappe.throw(_("A re-tiering run is already in progress."))
+	return run
 
 
 @frappe.whitelist()

@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 
 from bank_crm.bank_crm.page.rm_workbench import rm_workbench as workbench
-from bank_crm.permissions import get_scope
+from bank_crm.permissions.scope import limited_scope, refuse
 from bank_crm.utils.servers import served_by
 
 
@@ -16,8 +16,6 @@ def get(rm: str | None = None) -> dict:
 	if rm is not None and not isinstance(rm, str):
 		frappe.throw(_("RM: expected a user id."), frappe.ValidationError)
 	if rm:
-		scope = get_scope()
-		allowed = not scope.restricted or scope.everything or rm in {r["user"] for r in workbench._rms()}
-		if not allowed:
-			frappe.throw(_("You may not open this record, or it does not exist."), frappe.PermissionError)
+		if limited_scope() is not None and rm not in {r["user"] for r in workbench._rms()}:
+			refuse()
 	return {**workbench.get(rm or None), "served_by": served_by()}  # the replica, when the site has one

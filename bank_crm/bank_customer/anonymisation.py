@@ -18,7 +18,7 @@ from frappe.utils import cint, getdate, now_datetime, today
 from bank_crm.bank_customer.data_subject_rights import PROFILE, customer_doctypes, policy
 from bank_crm.core import rights
 from bank_crm.core.dates import add_years
-from bank_crm.permissions import NOT_REFERRED
+from bank_crm.permissions.rows import NOT_REFERRED
 from bank_crm.utils import shards, traces
 from bank_crm.utils.bulk import in_list, literal
 

@@ -3,14 +3,14 @@
 import frappe
 from frappe import _
 
-from bank_crm.permissions import get_scope
+from bank_crm.permissions.scope import limited_scope
 
 
 def before_insert(doc, method=None):
 	"""A customer created by an RM or branch manager starts in their own portfolio or branch,
 	so that they keep seeing what they have just created."""
-	scope = get_scope()
-	if not scope.restricted or scope.everything:
+	scope = limited_scope()
+	if scope is None:
 		return
 	if scope.rm_user and not doc.get("bank_relationship_manager"):
 		doc.bank_relationship_manager = scope.rm_user

@@ -28,7 +28,7 @@ from bank_crm.core import broadcast as core
 from bank_crm.core import routing
 from bank_crm.core.consent import ConsentRecord
 from bank_crm.core.delivery import ADAPTER_CHANNELS
-from bank_crm.permissions import profile_query_conditions
+from bank_crm.permissions.rows import profile_query_conditions
 from bank_crm.utils import shards
 from bank_crm.utils.bulk import in_list, in_list_with_params, insert_rows, update_rows
 

@@ -24,9 +24,10 @@ from frappe.core.doctype.data_import import data_import
 from frappe.utils import get_safe_filters
 
 from bank_crm.api import bad_argument, json_value
-from bank_crm.permissions import get_scope, limits
+from bank_crm.permissions import limits
 from bank_crm.permissions.query_guard import _trusted, guarded
-from bank_crm.permissions.request_guard import ERPNEXT_ALLOWED, deny, row_scoped
+from bank_crm.permissions.request_guard import ERPNEXT_ALLOWED, row_scoped
+from bank_crm.permissions.scope import limited_scope, refuse
 
 
 @frappe.whitelist()
@@ -56,7 +57,7 @@ def get(doctype: str, name: str | None = None, filters=None, parent: str | None 
 			doctype, filters=json_value(filters, "filters"), pluck="name", limit=1, parent_doctype=parent
 		)
 		if not names:
-			deny()
+			refuse()
 		name, filters = names[0], None
 	return frappe.client.get(doctype, name=name, filters=filters, parent=parent)
 
@@ -91,11 +92,6 @@ def get_group_by_count(doctype: str, current_filters: str, field: str) -> list[d
 	)
 
 
-def _restricted() -> bool:
-	scope = get_scope()
-	return scope.restricted and not scope.everything
-
-
 def _search_arguments(doctype, query, ignore_user_permissions):
 	"""Frappe turns ``ignore_user_permissions`` into ``ignore_permissions`` (every row of the
 	table) and calls a ``query`` method by path, past ``override_whitelisted_methods``."""
@@ -104,14 +100,8 @@ def _search_arguments(doctype, query, ignore_user_permissions):
 	if query:
 		overrides = frappe.get_hooks("override_whitelisted_methods", {}).get(query)
 		query = overrides[-1] if overrides else query
-		scope = get_scope()
-		if (
-			scope.restricted
-			and not scope.everything
-			and query.startswith("erpnext.")
-			and query not in ERPNEXT_ALLOWED
-		):
-			deny()
+		if limited_scope() is not None and query.startswith("erpnext.") and query not in ERPNEXT_ALLOWED:
+			refuse()
 	return query, ignore_user_permissions
 
 
@@ -259,7 +249,7 @@ def run_report(
 	if isinstance(parsed, dict) and parsed.get("prepared_report_name"):
 		prepared = frappe.get_doc("Prepared Report", parsed["prepared_report_name"])
 		if not _trusted(frappe.session.user) and prepared.owner != frappe.session.user:
-			deny()
+			refuse()
 	result = frappe.desk.query_report.run(
 		report_name,
 		filters=filters,
@@ -281,7 +271,7 @@ def run_report(
 def can_subscribe_doctype(doctype: str) -> bool:
 	"""``frappe.realtime.can_subscribe_doctype``: the list room of a doctype announces every
 	changed record's name; relationship and branch managers do not join it for bank records."""
-	if _restricted() and row_scoped(doctype):
+	if limited_scope() is not None and row_scoped(doctype):
 		raise frappe.PermissionError
 	return frappe.realtime.can_subscribe_doctype(doctype)
 

@@ -19,9 +19,9 @@ check, are refused to them, except the few that the Customer form needs (``ERPNE
 import json
 
 import frappe
-from frappe import _
 
-from bank_crm.permissions import CHILD_TABLES, get_scope, row_scoped_doctypes
+from bank_crm.permissions.rows import CHILD_TABLES, row_scoped_doctypes
+from bank_crm.permissions.scope import limited_scope, refuse
 
 # (doctype argument, name argument) pairs that name one record, or a list of them
 PAIRS = (
@@ -87,10 +87,6 @@ DENIED_TO_RESTRICTED = (
 REST_PREFIXES = ("/api/resource/", "/api/v1/resource/", "/api/v2/document/")
 
 
-class RecordNotAvailable(frappe.PermissionError):
-	pass
-
-
 def check():
 	"""``auth_hooks`` entry: refuse the request when an argument names a record out of reach."""
 	if not getattr(frappe.local, "request", None) or frappe.session.user == "Administrator":
@@ -105,11 +101,6 @@ def check():
 	_check_arguments(frappe.form_dict, METHOD_PAIRS.get(cmd, ()), inserting=cmd in INSERTS)
 
 
-def _restricted() -> bool:
-	scope = get_scope()
-	return scope.restricted and not scope.everything
-
-
 def _check_method(cmd: str):
 	"""Methods reached past their override (an alias of the same function), and the methods
 	relationship and branch managers may not call at all."""
@@ -118,12 +109,12 @@ def _check_method(cmd: str):
 		return  # Frappe answers an unknown method itself
 	overridden = _overridden()
 	if function in overridden and cmd not in overridden[function]:
-		deny()
-	if _restricted():
+		refuse()
+	if limited_scope() is not None:
 		if cmd.startswith("erpnext.") and cmd not in ERPNEXT_ALLOWED:
-			deny()
+			refuse()
 		if function in _denied_functions():
-			deny()
+			refuse()
 
 
 def _function(cmd: str):
@@ -159,15 +150,6 @@ def _denied_functions() -> set:
 	return {f for f in map(_function, DENIED_TO_RESTRICTED) if f is not None}
 
 
-def deny():
-	"""One answer for "not yours" and "not there"."""
-	frappe.throw(
-		_("You may not open this record, or it does not exist."),
-		RecordNotAvailable,
-		title=_("Not permitted"),
-	)
-
-
 def readable(doctype: str, name) -> bool:
 	if not isinstance(name, str) or not name or not frappe.db.exists(doctype, name):
 		return False
@@ -189,7 +171,7 @@ def _listed(doctype: str, name: str) -> bool:
 
 def require(doctype: str, name):
 	if not readable(doctype, name) and not _unsaved(doctype, name):
-		deny()
+		refuse()
 
 
 def _unsaved(doctype: str, name) -> bool:

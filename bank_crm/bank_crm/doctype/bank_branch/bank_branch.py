@@ -5,7 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from bank_crm.permissions import clear_scope_cache
+from bank_crm.permissions.scope import clear_scope_cache
 from bank_crm.utils.validation import BankCRMValidationError
 
 

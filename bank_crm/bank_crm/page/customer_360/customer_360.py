@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import frappe
-from frappe import _
 from frappe.utils import add_days, add_months, get_fullname, get_time, getdate, now_datetime, today
 
 from bank_crm.core.consent import CHANNELS, ConsentRecord, has_consent
+from bank_crm.permissions.scope import refuse
 
 PROFILE = "Bank Customer Profile"
 SHOWN = 5  # rows per section; the section links to the full list
@@ -48,14 +48,6 @@ HEADER = (
 LEVEL_ONE = ("value_score",)  # of HEADER, read with permission level 1 on the profile only
 CONSENT_PURPOSES = ("Service", "Marketing", "Sensitive Data")
 CLOSED_REQUEST = ("Resolved", "Closed")
-
-
-class NotReadable(frappe.PermissionError):
-	pass
-
-
-def refuse():
-	frappe.throw(_("You may not open this record, or it does not exist."), NotReadable)
 
 
 def get(customer: str) -> dict:

@@ -141,11 +141,11 @@ def _needs(scoped: dict) -> dict | None:
 def _rms() -> list[dict]:
 	"""The RMs of the user's scope, for the filter: a branch manager's branches' RMs, head
 	office every RM of every branch; an RM none."""
-	from bank_crm.permissions import get_scope
+	from bank_crm.permissions.scope import limited_scope
 
-	scope = get_scope()
+	scope = limited_scope()
 	filters = {"member_role": RELATIONSHIP_MANAGER, "parenttype": "Bank Branch"}
-	if scope.restricted and not scope.everything:
+	if scope is not None:
 		if not scope.branches:
 			return []
 		filters["parent"] = ("in", scope.branches)

@@ -9,7 +9,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, getdate
 
-from bank_crm.permissions import profile_query_conditions
+from bank_crm.permissions.rows import profile_query_conditions
 
 P = "`tabBank Customer Profile`"
 KEY = f"{P}.relationship_manager, {P}.branch"  # the grouping of every query

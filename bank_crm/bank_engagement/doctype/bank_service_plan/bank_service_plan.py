@@ -12,6 +12,7 @@ from frappe.model.document import Document
 
 from bank_crm.core import cadence, kpi
 from bank_crm.core.errors import CoreValidationError
+from bank_crm.permissions.scope import require_crm_administrator
 from bank_crm.utils.validation import throw_field_error
 
 
@@ -57,7 +58,7 @@ class BankServicePlan(Document):
 @frappe.whitelist(methods=["POST"])
 def replan_now():
 	"""Start the planning run in the background now (CRM Administrator)."""
-	frappe.only_for(("CRM Administrator", "System Manager"))
+	require_crm_administrator()
 	frappe.enqueue(
 		"bank_crm.bank_engagement.visit_planning.run_planning",
 		queue="long",

@@ -11,7 +11,7 @@ from frappe import _
 from frappe.utils import add_days, flt, getdate
 
 from bank_crm.core import kpi
-from bank_crm.permissions import profile_query_conditions
+from bank_crm.permissions.rows import profile_query_conditions
 
 GROUPS = {
 	"Relationship Manager": "`tabBank Customer Profile`.relationship_manager",
