@@ -139,7 +139,7 @@ def setup():
 	set_default_settings()
 	make_default_tiers()
 	make_default_policy()
-	make_workflows()
+	segmentation_setup()
 	ensure_indexes()
 	setup_service()
 	engagement_setup()
@@ -153,6 +153,18 @@ def rights_setup():
 	from bank_crm.bank_customer.setup import setup
 
 	setup()
+
+
+def segmentation_setup():
+	from bank_crm.bank_segmentation.setup import setup
+
+	setup()
+
+
+def remove_segmentation_setup():
+	from bank_crm.bank_segmentation.setup import remove
+
+	remove()
 
 
 def desk_setup():
@@ -282,76 +294,6 @@ def make_default_policy():
 	)
 
 
-OVERRIDE_WORKFLOW = "Bank Tier Override Approval"
-OUR_WORKFLOW_STATES = ("Draft", "Pending Approval", "Approved", "Rejected", "Cancelled")
-OUR_WORKFLOW_ACTIONS = ("Submit for Approval", "Approve", "Reject", "Cancel")
-
-
-def make_workflows():
-	from bank_crm.setup.workflows import ensure_workflow_masters
-
-	ensure_workflow_masters(
-		zip(OUR_WORKFLOW_STATES, ("", "Warning", "Success", "Danger", "Inverse"), strict=True),
-		OUR_WORKFLOW_ACTIONS,
-	)
-	if frappe.db.exists("Workflow", OVERRIDE_WORKFLOW):
-		return
-	frappe.get_doc(
-		{
-			"doctype": "Workflow",
-			"workflow_name": OVERRIDE_WORKFLOW,
-			"document_type": "Bank Tier Override",
-			"workflow_state_field": "status",
-			"is_active": 1,
-			"send_email_alert": 0,
-			"states": [
-				{"state": "Draft", "doc_status": "0", "allow_edit": RELATIONSHIP_MANAGER},
-				{"state": "Pending Approval", "doc_status": "0", "allow_edit": BRANCH_MANAGER},
-				{"state": "Approved", "doc_status": "1", "allow_edit": BRANCH_MANAGER},
-				{"state": "Rejected", "doc_status": "0", "allow_edit": BRANCH_MANAGER},
-				{"state": "Cancelled", "doc_status": "2", "allow_edit": BRANCH_MANAGER},
-			],
-			"transitions": [
-				{
-					"state": "Draft",
-					"action": "Submit for Approval",
-					"next_state": "Pending Approval",
-					"allowed": RELATIONSHIP_MANAGER,
-					"allow_self_approval": 1,
-				},
-				{
-					"state": "Draft",
-					"action": "Submit for Approval",
-					"next_state": "Pending Approval",
-					"allowed": BRANCH_MANAGER,
-					"allow_self_approval": 1,
-				},
-				{
-					"state": "Pending Approval",
-					"action": "Approve",
-					"next_state": "Approved",
-					"allowed": BRANCH_MANAGER,
-					"allow_self_approval": 0,
-				},
-				{
-					"state": "Pending Approval",
-					"action": "Reject",
-					"next_state": "Rejected",
-					"allowed": BRANCH_MANAGER,
-					"allow_self_approval": 0,
-				},
-				{
-					"state": "Approved",
-					"action": "Cancel",
-					"next_state": "Cancelled",
-					"allowed": BRANCH_MANAGER,
-					"allow_self_approval": 1,
-				},
-			],
-		}
-	).insert(ignore_permissions=True)
-
-
 def make_roles():
 	"""Roles also ship as fixtures; creating them here makes install order irrelevant."""
 	for role in OUR_ROLES:
@@ -399,7 +341,7 @@ def before_uninstall():
 	from bank_crm.bank_customer.setup import remove as remove_rights_workflow
 
 	remove_rights_workflow()  # first: the states it shares with the others go with the last user
-	remove_workflows()
+	remove_segmentation_setup()
 	remove_service_workflow()
 	from bank_crm.bank_outreach.setup import remove as remove_outreach_workflow
 
@@ -418,21 +360,6 @@ def remove_service_workflow():
 	from bank_crm.bank_service.setup import remove_workflow
 
 	remove_workflow()
-
-
-def remove_workflows():
-	frappe.db.delete("Workflow", {"name": OVERRIDE_WORKFLOW})
-	frappe.db.delete("Workflow Document State", {"parent": OVERRIDE_WORKFLOW})
-	frappe.db.delete("Workflow Transition", {"parent": OVERRIDE_WORKFLOW})
-	# states and actions we may have added, unless another workflow uses them
-	used_states = set(frappe.get_all("Workflow Document State", pluck="state"))
-	for state in ("Draft", "Pending Approval", "Cancelled"):
-		if state not in used_states:
-			frappe.db.delete("Workflow State", {"name": state})
-	used_actions = set(frappe.get_all("Workflow Transition", pluck="action"))
-	for action in ("Submit for Approval", "Cancel"):
-		if action not in used_actions:
-			frappe.db.delete("Workflow Action Master", {"name": action})
 
 
 def remove_custom_fields():

@@ -14,6 +14,7 @@ Each run leaves a Bank Planning Run record; a MariaDB named lock keeps two runs 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import frappe
@@ -355,10 +356,27 @@ def _last_done(profiles: list[str]) -> dict[str, dict[str, date]]:
 
 # -- deciding and writing -----------------------------------------------------------------------
 def _plan_batch(rows, plans, today: date, stats: dict):
+	"""One batch of profiles: what changes (decided in ``core.cadence``), then one statement per
+	kind of change."""
 	stats["customers"] += len(rows)
+	candidates = _unsettled(rows, plans)
+	if not candidates:
+		return
+	changes = _changes(candidates, plans, today)
+	_write_changes(changes, today)
+	stats["created_items"] += len(changes.creates)
+	stats["redated_items"] += len(changes.updates)
+	stats["cancelled_items"] += len(changes.cancels)
+	stats["reassigned_items"] += len(changes.reassigns)
+
+
+def _unsettled(rows, plans) -> list:
+	"""The batch's profiles whose open items may not match the tier's plan. A settled customer
+	(one item per planned kind, under the plan's key, with the right RM) is recognised from the
+	SQL row alone: an RM's customers of a tier share one expected signature."""
 	tier_keys = {tier: sorted(lines, key=lambda x: x.kind) for tier, lines in plans.items()}
+	expected: dict[tuple, str] = {}
 	candidates = []
-	expected: dict[tuple, str] = {}  # an RM's customers of a tier share one expected signature
 	for row in rows:
 		_name, _customer, _cname, tier, rm, branch, dnc, has_overrides, sig = row
 		if not dnc and not has_overrides:
@@ -366,10 +384,21 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 			if key not in expected:
 				expected[key] = expected_signature(tier_keys.get(tier, ()), rm, branch)
 			if sig == expected[key]:
-				continue  # settled: one item per planned kind, under the plan's key, with the right RM
+				continue
 		candidates.append(row)
-	if not candidates:
-		return
+	return candidates
+
+
+@dataclass
+class _Changes:
+	creates: list = field(default_factory=list)  # new plan items (rows)
+	updates: list = field(default_factory=list)  # (item, due, key, source, responsible, theme, tier)
+	cancels: list = field(default_factory=list)  # (item, reason)
+	reassigns: list = field(default_factory=list)  # (item, rm, branch)
+
+
+def _changes(candidates, plans, today: date) -> _Changes:
+	"""What changes for the candidates' plan items, decided per customer by ``core.cadence``."""
 	overrides = _overrides([r[0] for r in candidates if r[7]], today)
 	parsed = _open_items([r[0] for r in candidates])
 	# the last contact per kind matters only for kinds that get a new item
@@ -379,125 +408,147 @@ def _plan_batch(rows, plans, today: date, stats: dict):
 		if not r[6] and {line.kind for line in plans.get(r[3], ())} - {i[1] for i in parsed.get(r[0], ())}
 	]
 	history = _last_done(needs_history) if needs_history else {}
-
-	now = now_datetime()
-	# the subject reads in the language of the RM who works the item (calendar, lists)
-	languages = user_languages({r[4] for r in candidates})
-	kind_names: dict[tuple, str] = {}
-
-	def kind_name(kind, rm):
-		lang = languages.get(rm)
-		if (kind, lang) not in kind_names:
-			kind_names[(kind, lang)] = _(KIND_LABELS.get(kind, kind), lang=lang, context=PLAN_ITEM)
-		return kind_names[(kind, lang)]
-
-	creates, updates, cancels, reassigns = [], [], [], []
+	subjects = _Subjects({r[4] for r in candidates})
+	out = _Changes()
 	for name, customer, cname, tier, rm, branch, dnc, _has, _sig in candidates:
 		items = parsed.get(name, [])
-		if dnc:
-			lines = {}
-		else:
-			lines = cadence.effective_lines(plans.get(tier, ()), overrides.get(name, ()), today)
+		lines = {} if dnc else cadence.effective_lines(plans.get(tier, ()), overrides.get(name, ()), today)
 		open_items = [cadence.OpenItem(i[0], i[1], i[2], i[3], i[4]) for i in items]
 		changes = cadence.plan_customer(customer, lines, open_items, history.get(name, {}), today)
 		for line, due, done in changes.create:
-			creates.append(
-				{
-					"name": frappe.generate_hash(length=12),
-					"customer": customer,
-					"customer_name": cname,
-					"profile": name,
-					"tier": tier,
-					"contact_kind": line.kind,
-					"subject": f"{kind_name(line.kind, rm)} · {cname or customer}",
-					"colour": KIND_COLOURS.get(line.kind),
-					"due_date": due,
-					"status": "Open",
-					"is_overdue": int(due < today),
-					"relationship_manager": rm or None,
-					"branch": branch or None,
-					"responsible": line.responsible,
-					"content_class": line.content_class or None,
-					"theme": line.theme or None,
-					"plan_source": line.source,
-					"plan_key": line.key,
-					"last_done_on": done,
-				}
+			out.creates.append(
+				_new_item(line, due, done, today, name, customer, cname, tier, rm, branch, subjects)
 			)
 		for item_name, line, due in changes.redate:
-			updates.append(
+			out.updates.append(
 				(item_name, due, line.key, line.source, line.responsible, line.theme or None, tier)
 			)
 		reason = (
 			_("Customer asked not to be contacted") if dnc else _("No longer in the customer's service plan")
 		)
-		cancel_set = set(changes.cancel)
-		for item_name in changes.cancel:
-			cancels.append((item_name, reason))
-		for i in items:
-			if i[0] not in cancel_set and (i[5] != rm or i[6] != branch):
-				reassigns.append((i[0], rm or None, branch or None))
-	if creates:
+		out.cancels += [(item_name, reason) for item_name in changes.cancel]
+		cancelled = set(changes.cancel)
+		out.reassigns += [
+			(i[0], rm or None, branch or None)
+			for i in items
+			if i[0] not in cancelled and (i[5] != rm or i[6] != branch)
+		]
+	return out
+
+
+class _Subjects:
+	"""A plan item's subject reads in the language of the RM who works it (calendar, lists)."""
+
+	def __init__(self, rms):
+		self.languages = user_languages(rms)
+		self.names: dict[tuple, str] = {}
+
+	def kind_name(self, kind, rm) -> str:
+		lang = self.languages.get(rm)
+		if (kind, lang) not in self.names:
+			self.names[(kind, lang)] = _(KIND_LABELS.get(kind, kind), lang=lang, context=PLAN_ITEM)
+		return self.names[(kind, lang)]
+
+
+def _new_item(line, due, done, today, profile, customer, cname, tier, rm, branch, subjects) -> dict:
+	return {
+		"name": frappe.generate_hash(length=12),
+		"customer": customer,
+		"customer_name": cname,
+		"profile": profile,
+		"tier": tier,
+		"contact_kind": line.kind,
+		"subject": f"{subjects.kind_name(line.kind, rm)} · {cname or customer}",
+		"colour": KIND_COLOURS.get(line.kind),
+		"due_date": due,
+		"status": "Open",
+		"is_overdue": int(due < today),
+		"relationship_manager": rm or None,
+		"branch": branch or None,
+		"responsible": line.responsible,
+		"content_class": line.content_class or None,
+		"theme": line.theme or None,
+		"plan_source": line.source,
+		"plan_key": line.key,
+		"last_done_on": done,
+	}
+
+
+def _write_changes(changes: _Changes, today: date):
+	"""The batch's changes written: new items by one bulk INSERT, re-dated, cancelled and
+	reassigned items (and their open tasks) by one UPDATE … JOIN each."""
+	now = now_datetime()
+	if changes.creates:
 		insert_rows(
 			PLAN_ITEM,
-			creates,
+			changes.creates,
 			{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
 		)
+	if changes.updates:
+		_redate(changes.updates, today, now)
+	if changes.cancels:
+		_cancel(changes.cancels, now)
+	if changes.reassigns:
+		_reassign(changes.reassigns, now)
+
+
+def _redate(updates, today: date, now):
 	cursor = frappe.db._cursor
-	if updates:
-		cursor.execute(f"delete from `{TMP}`")
-		execute_values(
-			f"insert into `{TMP}` (name, due_date, plan_key, plan_source, responsible, theme, tier) values ",
-			updates,
-		)
-		cursor.execute(
-			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
-			set v.due_date = t.due_date, v.plan_key = t.plan_key, v.plan_source = t.plan_source,
-				v.responsible = t.responsible, v.theme = t.theme, v.tier = t.tier,
-				v.is_overdue = (t.due_date < %s), v.modified = %s""",
-			(today, now),
-		)
-		cursor.execute(
-			f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
-			set d.date = t.due_date, d.modified = %s where d.status = 'Open'""",
-			(now,),
-		)
-	if cancels:
-		cursor.execute(f"delete from `{TMP}`")
-		execute_values(f"insert into `{TMP}` (name, theme) values ", cancels)
-		cursor.execute(
-			f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
-			set d.status = 'Cancelled', d.modified = %s where d.status = 'Open'""",
-			(now,),
-		)
-		cursor.execute(
-			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
-			set v.status = 'Cancelled', v.cancel_reason = t.theme, v.is_overdue = 0, v.modified = %s""",
-			(now,),
-		)
-	if reassigns:
-		cursor.execute(f"delete from `{TMP}`")
-		execute_values(f"insert into `{TMP}` (name, relationship_manager, branch) values ", reassigns)
-		cursor.execute(
-			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
-			set v.relationship_manager = t.relationship_manager, v.branch = t.branch, v.modified = %s""",
-			(now,),
-		)
-		# an open task follows the customer to the new RM
-		cursor.execute(
-			f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
-			set d.allocated_to = t.relationship_manager, d.modified = %s
-			where d.status = 'Open' and v.responsible = 'Relationship Manager' and t.relationship_manager is not null""",
-			(now,),
-		)
-		cursor.execute(
-			f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name join `tabToDo` d on d.name = v.todo
-			set v._assign = json_array(d.allocated_to) where d.status = 'Open'"""
-		)
-	stats["created_items"] += len(creates)
-	stats["redated_items"] += len(updates)
-	stats["cancelled_items"] += len(cancels)
-	stats["reassigned_items"] += len(reassigns)
+	cursor.execute(f"delete from `{TMP}`")
+	execute_values(
+		f"insert into `{TMP}` (name, due_date, plan_key, plan_source, responsible, theme, tier) values ",
+		updates,
+	)
+	cursor.execute(
+		f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
+		set v.due_date = t.due_date, v.plan_key = t.plan_key, v.plan_source = t.plan_source,
+			v.responsible = t.responsible, v.theme = t.theme, v.tier = t.tier,
+			v.is_overdue = (t.due_date < %s), v.modified = %s""",
+		(today, now),
+	)
+	cursor.execute(
+		f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
+		set d.date = t.due_date, d.modified = %s where d.status = 'Open'""",
+		(now,),
+	)
+
+
+def _cancel(cancels, now):
+	cursor = frappe.db._cursor
+	cursor.execute(f"delete from `{TMP}`")
+	execute_values(f"insert into `{TMP}` (name, theme) values ", cancels)
+	cursor.execute(
+		f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
+		set d.status = 'Cancelled', d.modified = %s where d.status = 'Open'""",
+		(now,),
+	)
+	cursor.execute(
+		f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
+		set v.status = 'Cancelled', v.cancel_reason = t.theme, v.is_overdue = 0, v.modified = %s""",
+		(now,),
+	)
+
+
+def _reassign(reassigns, now):
+	cursor = frappe.db._cursor
+	cursor.execute(f"delete from `{TMP}`")
+	execute_values(f"insert into `{TMP}` (name, relationship_manager, branch) values ", reassigns)
+	cursor.execute(
+		f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name
+		set v.relationship_manager = t.relationship_manager, v.branch = t.branch, v.modified = %s""",
+		(now,),
+	)
+	# an open task follows the customer to the new RM
+	cursor.execute(
+		f"""update `tabToDo` d join `tabBank Visit Plan` v on v.todo = d.name join `{TMP}` t on t.name = v.name
+		set d.allocated_to = t.relationship_manager, d.modified = %s
+		where d.status = 'Open' and v.responsible = 'Relationship Manager' and t.relationship_manager is not null""",
+		(now,),
+	)
+	cursor.execute(
+		f"""update `tabBank Visit Plan` v join `{TMP}` t on t.name = v.name join `tabToDo` d on d.name = v.todo
+		set v._assign = json_array(d.allocated_to) where d.status = 'Open'"""
+	)
 
 
 def _ensure_tmp_table():

@@ -20,9 +20,11 @@ def ensure_workflow_masters(states, actions):
 
 
 def make_workflow(name: str, doctype: str, field: str, states, transitions, no_self_approval=()):
-	"""``states``: (state, style, role that may edit); ``transitions``: (from, action, to, roles);
-	``no_self_approval``: actions the document's author may not take."""
-	ensure_workflow_masters(((s, style) for s, style, _role in states), (a for _f, a, _t, _r in transitions))
+	"""``states``: (state, style, role that may edit[, document status: 0 draft, 1 submitted,
+	2 cancelled]); ``transitions``: (from, action, to, roles); ``no_self_approval``: actions the
+	document's author may not take."""
+	states = [(*s, 0) if len(s) == 3 else s for s in states]
+	ensure_workflow_masters(((s[0], s[1]) for s in states), (a for _f, a, _t, _r in transitions))
 	if frappe.db.exists("Workflow", name):
 		return
 	frappe.get_doc(
@@ -33,7 +35,10 @@ def make_workflow(name: str, doctype: str, field: str, states, transitions, no_s
 			"workflow_state_field": field,
 			"is_active": 1,
 			"send_email_alert": 0,
-			"states": [{"state": s, "doc_status": "0", "allow_edit": role} for s, _style, role in states],
+			"states": [
+				{"state": s, "doc_status": str(status), "allow_edit": role}
+				for s, _style, role, status in states
+			],
 			"transitions": [
 				{
 					"state": f,
