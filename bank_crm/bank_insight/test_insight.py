@@ -437,7 +437,7 @@ class TestInsight(FrappeTestCase):
 		self.assertEqual(visible, [])
 
 	def test_a_contact_that_meets_the_need_closes_the_signal(self):
-		from bank_crm.tests.test_engagement import interaction
+		from bank_crm.bank_engagement.test_engagement import interaction
 
 		self.post(EVENTS_URL, {"rows": [self.fx(f"c{i}", days_ago=i + 1) for i in range(3)], "source": "t"})
 		self.detect()

@@ -9,6 +9,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from bank_crm.bank_engagement import outbound
+from bank_crm.bank_engagement.test_outbound import TEMPLATE, FlakyServer
 from bank_crm.bank_outreach import broadcasts
 from bank_crm.permissions import clear_scope_cache
 from bank_crm.tests.factories import (
@@ -21,7 +22,6 @@ from bank_crm.tests.factories import (
 	make_user,
 	server_messages,
 )
-from bank_crm.tests.test_outbound import TEMPLATE, FlakyServer
 
 BROADCAST = "Bank Broadcast"
 RECIPIENT = "Bank Broadcast Recipient"
