@@ -23,11 +23,11 @@ from frappe.core.doctype.data_export import exporter
 from frappe.core.doctype.data_import import data_import
 from frappe.utils import get_safe_filters
 
-from bank_crm.api import bad_argument, json_value
 from bank_crm.permissions import limits
 from bank_crm.permissions.query_guard import _trusted, guarded
 from bank_crm.permissions.request_guard import ERPNEXT_ALLOWED, row_scoped
 from bank_crm.permissions.scope import limited_scope, refuse
+from bank_crm.utils.arguments import bad_argument, json_value
 
 
 @frappe.whitelist()
