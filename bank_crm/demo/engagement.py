@@ -148,6 +148,19 @@ def _history(profiles, rng, today) -> int:
 	"""Past visits and calls of the RM-served tiers: Done plan items with their interactions
 	and a timeline entry each, so the next items follow from them (some already overdue)."""
 	now = now_datetime()
+	interactions = _past_interactions(profiles, _rm_plan_lines(), rng, today)
+	if not interactions:
+		return 0
+	items, comms = _record_interactions(interactions, profiles, rng, today)
+	common = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now}
+	insert_rows(INTERACTION, interactions, common)
+	insert_rows(PLAN, items, common)
+	insert_rows("Communication", comms, common)
+	return len(interactions)
+
+
+def _rm_plan_lines() -> dict:
+	"""Per tier, the visits and calls its service plan gives the RM."""
 	plans = {}
 	for plan in frappe.get_all("Bank Service Plan", fields=["name", "tier"]):
 		lines = frappe.get_all(
@@ -160,105 +173,113 @@ def _history(profiles, rng, today) -> int:
 			fields=["contact_kind", "every", "unit"],
 		)
 		plans[plan.tier] = [cadence.PlanLine(r.contact_kind, int(r.every), r.unit) for r in lines]
-	items, interactions, comms = [], [], []
+	return plans
+
+
+def _past_interactions(profiles, plans, rng, today) -> list[dict]:
+	"""One to three past contacts per plan line, the last one between two weeks and one interval
+	ago; each row still carries its profile, plan line and tier (``_profile``, ``_line``, ``_tier``)."""
+	interactions = []
 	for p in profiles:
 		for line in plans.get(p.tier, ()):
-			# one to three past contacts, the last one between two weeks and one interval ago
 			last = today - timedelta(days=rng.randint(14, max(15, line.approx_days + 20)))
 			for _ in range(rng.randint(1, 3)):
 				if last < today - timedelta(days=200):
 					break
 				at = datetime.combine(last, time(rng.randint(9, 17), rng.choice((0, 15, 30, 45))))
-				outcome = rng.choice(OUTCOMES)
-				interactions.append(
-					{
-						"customer": p.customer,
-						"customer_name": p.customer_name,
-						"interaction_type": line.kind,
-						"channel": "Visit" if line.kind == cadence.VISIT else "Phone",
-						"status": "Completed",
-						"planned_at": at,
-						"actual_at": at,
-						"relationship_manager": p.relationship_manager,
-						"branch": p.branch,
-						"objective": rng.choice(OBJECTIVES[line.kind]),
-						"outcome": outcome,
-						"customer_feedback": rng.choice(FEEDBACK)
-						if outcome != "Customer Unavailable"
-						else None,
-						"satisfaction": rng.choice((0.6, 0.8, 0.8, 1.0, 1.0))
-						if outcome != "Customer Unavailable"
-						else 0,
-						"next_steps": rng.choice(NEXT_STEPS),
-						"_profile": p.name,
-						"_line": line,
-						"_tier": p.tier,
-					}
-				)
+				interactions.append(_past_interaction(p, line, at, rng))
 				last = last - timedelta(days=line.approx_days + rng.randint(-7, 7))
-	if not interactions:
-		return 0
+	return interactions
+
+
+def _past_interaction(p, line, at, rng) -> dict:
+	outcome = rng.choice(OUTCOMES)
+	return {
+		"customer": p.customer,
+		"customer_name": p.customer_name,
+		"interaction_type": line.kind,
+		"channel": "Visit" if line.kind == cadence.VISIT else "Phone",
+		"status": "Completed",
+		"planned_at": at,
+		"actual_at": at,
+		"relationship_manager": p.relationship_manager,
+		"branch": p.branch,
+		"objective": rng.choice(OBJECTIVES[line.kind]),
+		"outcome": outcome,
+		"customer_feedback": rng.choice(FEEDBACK) if outcome != "Customer Unavailable" else None,
+		"satisfaction": rng.choice((0.6, 0.8, 0.8, 1.0, 1.0)) if outcome != "Customer Unavailable" else 0,
+		"next_steps": rng.choice(NEXT_STEPS),
+		"_profile": p.name,
+		"_line": line,
+		"_tier": p.tier,
+	}
+
+
+def _record_interactions(interactions, profiles, rng, today) -> tuple[list[dict], list[dict]]:
+	"""Name each interaction and make its Done plan item and its timeline entry (in the RM's
+	language); returns the plan items and the communications."""
 	from bank_crm.utils.people import languages as user_languages
 
 	languages = user_languages({p.relationship_manager for p in profiles})
 	year = today.year
 	first = reserve_series(f"BI-{year}-", len(interactions)) + 1
+	items, comms = [], []
 	for i, row in enumerate(interactions):
 		row["name"] = f"BI-{year}-{first + i:06d}"
 		line, profile, tier = row.pop("_line"), row.pop("_profile"), row.pop("_tier")
 		lang = languages.get(row["relationship_manager"])
 		kind = frappe._(line.kind, lang=lang, context=PLAN)
-		done_on = row["actual_at"].date()
 		item = frappe.generate_hash(length=12)
 		row["visit_plan"] = item
 		comm = frappe.generate_hash(length=10)
 		row["communication"] = comm
-		items.append(
-			{
-				"name": item,
-				"subject": f"{kind} · {row['customer_name']}",
-				"customer": row["customer"],
-				"customer_name": row["customer_name"],
-				"profile": profile,
-				"tier": tier,
-				"contact_kind": line.kind,
-				"due_date": done_on - timedelta(days=rng.randint(-3, 10)),
-				"status": "Done",
-				"completed_on": done_on,
-				"interaction": row["name"],
-				"relationship_manager": row["relationship_manager"],
-				"branch": row["branch"],
-				"responsible": "Relationship Manager",
-				"plan_source": "Tier Plan",
-				"plan_key": line.key,
-			}
+		items.append(_done_item(row, item, line, profile, tier, kind, rng))
+		comms.append(_communication(row, comm, kind, lang))
+	return items, comms
+
+
+def _done_item(row, item, line, profile, tier, kind, rng) -> dict:
+	done_on = row["actual_at"].date()
+	return {
+		"name": item,
+		"subject": f"{kind} · {row['customer_name']}",
+		"customer": row["customer"],
+		"customer_name": row["customer_name"],
+		"profile": profile,
+		"tier": tier,
+		"contact_kind": line.kind,
+		"due_date": done_on - timedelta(days=rng.randint(-3, 10)),
+		"status": "Done",
+		"completed_on": done_on,
+		"interaction": row["name"],
+		"relationship_manager": row["relationship_manager"],
+		"branch": row["branch"],
+		"responsible": "Relationship Manager",
+		"plan_source": "Tier Plan",
+		"plan_key": line.key,
+	}
+
+
+def _communication(row, comm, kind, lang) -> dict:
+	return {
+		"name": comm,
+		"communication_type": "Communication",
+		"communication_medium": row["channel"],
+		"sent_or_received": "Sent",
+		"subject": f"{kind} · {row['customer_name']}",
+		"content": f"<p><b>{frappe._('Objective', lang=lang)}</b>: {row['objective']}</p>"
+		+ (
+			f"<p><b>{frappe._('Customer Feedback', lang=lang)}</b>: {row['customer_feedback']}</p>"
+			if row["customer_feedback"]
+			else ""
 		)
-		comms.append(
-			{
-				"name": comm,
-				"communication_type": "Communication",
-				"communication_medium": row["channel"],
-				"sent_or_received": "Sent",
-				"subject": f"{kind} · {row['customer_name']}",
-				"content": f"<p><b>{frappe._('Objective', lang=lang)}</b>: {row['objective']}</p>"
-				+ (
-					f"<p><b>{frappe._('Customer Feedback', lang=lang)}</b>: {row['customer_feedback']}</p>"
-					if row["customer_feedback"]
-					else ""
-				)
-				+ f"<p><b>{frappe._('Next Steps', lang=lang)}</b>: {row['next_steps']}</p>",
-				"communication_date": row["actual_at"],
-				"reference_doctype": "Customer",
-				"reference_name": row["customer"],
-				"status": "Linked",
-				"sender": row["relationship_manager"],
-			}
-		)
-	common = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now}
-	insert_rows(INTERACTION, interactions, common)
-	insert_rows(PLAN, items, common)
-	insert_rows("Communication", comms, common)
-	return len(interactions)
+		+ f"<p><b>{frappe._('Next Steps', lang=lang)}</b>: {row['next_steps']}</p>",
+		"communication_date": row["actual_at"],
+		"reference_doctype": "Customer",
+		"reference_name": row["customer"],
+		"status": "Linked",
+		"sender": row["relationship_manager"],
+	}
 
 
 def clear() -> dict:
