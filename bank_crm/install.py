@@ -333,7 +333,7 @@ def before_uninstall():
 	deletes what links to our Module Defs). Access Log entries of full ID views are kept on
 	purpose: they are the audit trail of who read sensitive data.
 	"""
-	from bank_crm.demo.loader import clear as clear_demo_data
+	from bank_crm.demo import clear as clear_demo_data
 	from bank_crm.utils.traces import flush_search_queue
 
 	flush_search_queue()

@@ -145,7 +145,7 @@ def sub(args, *extra) -> dict:
 
 def load(args):
 	frappe = connect(args.site)
-	from bank_crm.demo.loader import load as demo_load
+	from bank_crm.demo import load_parts as demo_load
 
 	existing = frappe.db.count("Bank Customer Profile")
 	if existing >= args.customers:

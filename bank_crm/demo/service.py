@@ -105,7 +105,7 @@ def load(rounds: int | None = None, seed: int = 42) -> dict:
 		frappe.db.commit()
 	finally:
 		frappe.set_user(user)
-	from bank_crm.bank_service.service_requests import escalate_due
+	from bank_crm.bank_service.escalation import escalate_due
 
 	made["escalation"] = escalate_due()
 	frappe.db.commit()

@@ -240,7 +240,7 @@ def assert_uninstalled():
 
 def _traces_left() -> list[str]:
 	"""What our records, demo customers and demo staff could leave in Frappe's own tables."""
-	from bank_crm.demo.loader import CUSTOMER_PREFIX, DEMO_DOMAIN
+	from bank_crm.demo.base import CUSTOMER_PREFIX, DEMO_DOMAIN
 	from bank_crm.utils.traces import ALSO, REFERENCES
 
 	problems = []
