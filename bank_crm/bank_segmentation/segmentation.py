@@ -603,21 +603,7 @@ def _decide(row, today, scorer, tier_policy, rules, overrides, policy_name, what
 	if lifecycle.override_active(override_stage, override_until, today):
 		new_stage, reason, args = override_stage, "RM override until {0}", (str(override_until),)
 	else:
-		stage_decision = lifecycle.decide_stage(
-			rules,
-			lifecycle.LifecycleInput(
-				tenure_days=(today - since).days if since else UNKNOWN_TENURE_DAYS,
-				has_snapshot=has_snapshot,
-				products_held=products or 0,
-				fee_income=fee or 0,
-				total_balance=(deposit or 0) + (aum or 0),
-				loan_balance=loan or 0,
-				previous_total_balance=prev_total,
-				previous_products_held=prev_products,
-				year_ago_total_balance=year_ago_total,
-			),
-		)
-		new_stage, reason, args = stage_decision.stage, stage_decision.reason, stage_decision.args
+		new_stage, reason, args = _stage(rules, today, since, has_snapshot, row[17:])
 	override_name = override[0] if override else None
 	tier_changed = decision.tier != tier
 	stage_changed = new_stage != stage
@@ -648,6 +634,26 @@ def _decide(row, today, scorer, tier_policy, rules, overrides, policy_name, what
 		(name, tier, decision.tier, score, decision.reason or "", policy_name) if tier_changed else None,
 		(name, stage, new_stage, reason_text, int(new_stage == override_stage)) if stage_changed else None,
 	)
+
+
+def _stage(rules, today, since, has_snapshot, figures) -> tuple[str, str, tuple]:
+	"""The lifecycle stage by the rules (``core.lifecycle``), from the row's snapshot figures."""
+	deposit, loan, aum, fee, _yld, products, prev_total, prev_products, year_ago_total = figures
+	decision = lifecycle.decide_stage(
+		rules,
+		lifecycle.LifecycleInput(
+			tenure_days=(today - since).days if since else UNKNOWN_TENURE_DAYS,
+			has_snapshot=has_snapshot,
+			products_held=products or 0,
+			fee_income=fee or 0,
+			total_balance=(deposit or 0) + (aum or 0),
+			loan_balance=loan or 0,
+			previous_total_balance=prev_total,
+			previous_products_held=prev_products,
+			year_ago_total_balance=year_ago_total,
+		),
+	)
+	return decision.stage, decision.reason, decision.args
 
 
 # -- writing --------------------------------------------------------------------------
