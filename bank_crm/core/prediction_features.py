@@ -232,9 +232,10 @@ def _sum(events: list[Event], event_type: str, start: datetime, end: datetime) -
 
 
 def _as_of(changes: tuple[tuple[date, str], ...], as_of: date) -> str:
-	"""The value the latest change before the as-of date set."""
-	known = [(d, v) for d, v in changes if d and d < as_of]
-	return max(known, key=lambda dv: dv[0])[1] if known else ""
+	"""The value the latest change before the as-of date set (of changes on one day, the last
+	recorded)."""
+	known = sorted(((d, v) for d, v in changes if d and d < as_of), key=lambda dv: dv[0])
+	return known[-1][1] if known else ""
 
 
 def _change_pct(now: float, before: float | None) -> float:
