@@ -10,4 +10,26 @@
 - ``limits``: per-user rate limits on sensitive endpoints.
 """
 
-from bank_crm.permissions.scope import clear_scope_cache, get_scope  # noqa: F401
+# the hook paths of before 0.2 (``bank_crm.permissions.<function>``), for one release (see
+# ``bank_crm.overrides``): removed in 0.3
+from bank_crm.permissions.rows import (  # noqa: F401, E402
+	broadcast_has_permission,
+	broadcast_query_conditions,
+	child_query_conditions,
+	customer_has_permission,
+	customer_query_conditions,
+	direct_has_permission,
+	direct_query_conditions,
+	linked_has_permission,
+	linked_query_conditions,
+	opportunity_has_permission,
+	opportunity_query_conditions,
+	profile_has_permission,
+	profile_query_conditions,
+	referring_query_conditions,
+)
+from bank_crm.permissions.scope import (  # noqa: F401
+	can_use_app,  # noqa: F401, E402
+	clear_scope_cache,
+	get_scope,
+)
