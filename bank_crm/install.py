@@ -342,6 +342,9 @@ def before_uninstall():
 
 	remove_rights_workflow()  # first: the states it shares with the others go with the last user
 	remove_segmentation_setup()
+	from bank_crm.bank_insight.setup import remove as remove_insight_workflow
+
+	remove_insight_workflow()
 	remove_service_workflow()
 	from bank_crm.bank_outreach.setup import remove as remove_outreach_workflow
 

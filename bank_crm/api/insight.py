@@ -148,3 +148,21 @@ def customer_overview(customer: str) -> dict:
 			order_by="maturity_date asc",
 		),
 	}
+
+
+@frappe.whitelist(methods=["POST"])
+def train_model(model: str) -> str:
+	"""Queue the training and out-of-time validation of a draft prediction model (CRM
+	Administrator); the job runs on the long queue as the calling user, its trainer."""
+	require_crm_administrator()
+	doc = frappe.get_doc("Bank Prediction Model", model)
+	doc.check_permission("write")
+	if doc.status != "Draft":
+		frappe.throw(
+			_("Only a draft model is trained; {0} is {1}. Make a new version to train again.").format(
+				doc.name, _(doc.status)
+			)
+		)
+	from bank_crm.bank_insight.prediction_models import enqueue_training
+
+	return enqueue_training(doc.name)

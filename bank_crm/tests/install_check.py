@@ -53,6 +53,7 @@ INSIGHT_DOCTYPES = (
 	"Bank Need Rule Stage",
 	"Bank Need Signal",
 	"Bank Signal Run",
+	"Bank Prediction Model",
 	"Bank Insight Settings",
 )
 OUTREACH_DOCTYPES = (
@@ -160,6 +161,8 @@ def assert_installed():
 		problems.append("no SLA rules")
 	if not frappe.db.exists("Workflow", "Bank Broadcast Review"):
 		problems.append("broadcast review workflow missing")
+	if not frappe.db.exists("Workflow", "Bank Prediction Model Activation"):
+		problems.append("prediction model workflow missing")
 	if not frappe.get_single("Bank Outreach Settings").frequency_caps:
 		problems.append("no frequency caps")
 	if frappe.db.count("Bank Need Rule", {"enabled": 1}) < 5:
@@ -229,7 +232,9 @@ def assert_uninstalled():
 		problems.append("complaint workflow left")
 	if frappe.db.exists("Workflow", "Bank Broadcast Review"):
 		problems.append("broadcast review workflow left")
-	for state in ("Extension Requested", "Extended Investigation", "Resolution Proposed"):
+	if frappe.db.exists("Workflow", "Bank Prediction Model Activation"):
+		problems.append("prediction model workflow left")
+	for state in ("Extension Requested", "Extended Investigation", "Resolution Proposed", "Pending Activation"):
 		if frappe.db.exists("Workflow State", state):
 			problems.append(f"workflow state {state} left")
 	problems += _traces_left()

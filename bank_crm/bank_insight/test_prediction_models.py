@@ -1,0 +1,164 @@
+"""Prediction models on a real site: a churn model trained from customers' history (seeded and
+reproducible, stored with its hash), validated out of time beside its baselines and per gender
+and age band; activation only through the Workflow, never by its trainer, one active per kind."""
+
+import hashlib
+
+import frappe
+from frappe.model.workflow import apply_workflow
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate
+
+from bank_crm.bank_insight import prediction_models, prediction_training
+from bank_crm.bank_insight.doctype.bank_prediction_model.bank_prediction_model import ActivationError
+from bank_crm.tests.factories import individual, make_customer, make_profile, make_user
+from bank_crm.utils.bulk import insert_rows
+
+MODEL = "Bank Prediction Model"
+CUSTOMERS = 120
+
+
+class TestPredictionModels(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		frappe.set_user("Administrator")
+		cls.trainer = make_user("pm-trainer", ["CRM Administrator"])
+		cls.approver = make_user("pm-approver", ["CRM Administrator"])
+		cls.today = getdate()
+		tag = frappe.generate_hash(length=5)
+		cls.customers = []
+		snapshots = []
+		for i in range(CUSTOMERS):
+			customer = make_customer(f"预测模型 {tag} {i}")
+			make_profile(
+				individual(
+					customer,
+					gender="Female" if i % 2 else "Male",
+					relationship_since=add_days(cls.today, -900),
+				)
+			)
+			cls.customers.append(customer)
+			leaving = i % 3 == 0
+			for month in range(15):
+				day = add_days(cls.today, -30 * (15 - month))
+				# a leaver's balance falls a fifth a month, and by half within any 60 days;
+				# a stayer's wanders around its level
+				total = 200_000 * (0.7**month if leaving else 1 + 0.05 * ((i + month) % 3))
+				snapshots.append(
+					{
+						"name": f"PMT-{tag}-{i}-{month}",
+						"customer": customer,
+						"as_of_date": day,
+						"deposit_balance": total / 2,
+						"aum": total / 2,
+						"products_held": 1 if leaving else 3,
+					}
+				)
+		insert_rows("Bank Financial Snapshot", snapshots)
+		frappe.db.commit()
+
+	@classmethod
+	def tearDownClass(cls):
+		frappe.db.delete("Bank Financial Snapshot", {"customer": ("in", cls.customers)})
+		for name in frappe.get_all(MODEL, pluck="name"):
+			frappe.delete_doc(MODEL, name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+		super().tearDownClass()
+
+	def model(self, **values):
+		doc = frappe.get_doc(
+			{
+				"doctype": MODEL,
+				"model_name": "测试流失模型",
+				"kind": "Churn",
+				"horizon_days": 60,
+				"drop_share": 50,
+				"training_dates": "\n".join(str(add_days(self.today, -d)) for d in (300, 270, 240)),
+				"validation_date": add_days(self.today, -150),
+				"rounds": 30,
+				"num_leaves": 7,
+				**values,
+			}
+		).insert()
+		frappe.db.commit()
+		return doc
+
+	def test_a_model_refuses_dates_that_would_leak_or_are_not_known_yet(self):
+		with self.assertRaises(frappe.ValidationError):
+			self.model(validation_date=add_days(self.today, -300))  # not after the training dates
+		with self.assertRaises(frappe.ValidationError):
+			self.model(validation_date=add_days(self.today, -10))  # the outcome is not known yet
+		with self.assertRaises(frappe.ValidationError):
+			self.model(kind="Product Propensity")  # which category?
+
+	def test_training_is_reproducible_and_the_file_matches_its_hash(self):
+		doc = self.model()
+		frappe.set_user(self.trainer)
+		try:
+			report = prediction_models.train_and_validate(doc.name)
+		finally:
+			frappe.set_user("Administrator")
+		doc.reload()
+		self.assertIn(doc.status, ("Trained", "Validated"))
+		self.assertEqual(doc.trained_by, self.trainer)
+		self.assertGreater(doc.training_rows, CUSTOMERS)
+		self.assertTrue(0 < doc.training_positives < doc.training_rows)
+		file = frappe.get_doc("File", {"file_url": doc.model_file})
+		self.assertTrue(file.is_private)
+		self.assertEqual(hashlib.sha256(file.get_content().encode()).hexdigest(), doc.model_hash)
+		self.assertIsNotNone(prediction_models.load(doc))
+		# the out-of-time report: the model, both baselines, calibration and fairness
+		self.assertGreater(report["model"]["roc_auc"], 0.8)
+		self.assertEqual(set(report["baselines"]), {"logistic_regression", "churn_risk_rule"})
+		self.assertTrue(report["calibration"])
+		self.assertTrue({"Female", "Male"} <= set(report["fairness"]["gender"]["groups"]))
+		self.assertIn("age_band", report["fairness"])
+		# the same data and seed give the same model
+		target = prediction_models.target_of(doc)
+		data = prediction_training.Dataset()
+		for as_of in doc.training_as_of_dates():
+			data.extend(prediction_training.dataset(target, as_of))
+		again = prediction_training.train(
+			data, rounds=30, seed=doc.seed, params={"learning_rate": 0.05, "num_leaves": 7}
+		)
+		self.assertEqual(hashlib.sha256(again.model_to_string().encode()).hexdigest(), doc.model_hash)
+
+	def test_only_someone_other_than_the_trainer_activates_a_model_that_passed(self):
+		first = self.validated_model()
+		frappe.set_user(self.trainer)
+		try:
+			with self.assertRaises(ActivationError):
+				apply_workflow(frappe.get_doc(MODEL, first), "Approve")
+		finally:
+			frappe.set_user("Administrator")
+		frappe.db.rollback()
+		frappe.set_user(self.approver)
+		try:
+			apply_workflow(frappe.get_doc(MODEL, first), "Approve")
+			self.assertEqual(frappe.db.get_value(MODEL, first, "activated_by"), self.approver)
+			second = self.validated_model()
+			apply_workflow(frappe.get_doc(MODEL, second), "Approve")
+		finally:
+			frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value(MODEL, second, "status"), "Active")
+		self.assertEqual(frappe.db.get_value(MODEL, first, "status"), "Retired", "one active model per kind")
+
+	def test_a_model_that_failed_its_gate_is_never_activated(self):
+		name = self.validated_model(passes=0)
+		frappe.set_user(self.approver)
+		try:
+			with self.assertRaises(ActivationError):
+				apply_workflow(frappe.get_doc(MODEL, name), "Approve")
+		finally:
+			frappe.set_user("Administrator")
+			frappe.db.rollback()
+
+	def validated_model(self, passes=1) -> str:
+		"""A model as its training job leaves it, asked for activation."""
+		doc = self.model()
+		frappe.db.set_value(
+			MODEL, doc.name, {"status": "Pending Activation", "passes": passes, "trained_by": self.trainer}
+		)
+		frappe.db.commit()
+		return doc.name
