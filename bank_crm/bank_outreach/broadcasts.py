@@ -490,7 +490,7 @@ def refresh_counts(name: str):
 SENDING_RUN = "Bank Broadcast Sending"
 
 
-SENDING = shards.Job(
+SENDING_JOB = shards.Job(
 	SENDING_RUN,
 	"bank_crm.bank_outreach.broadcasts.send_shard",
 	count_setting=(SETTINGS, "send_shards"),
@@ -500,7 +500,7 @@ SENDING = shards.Job(
 
 def _sending(broadcast: str) -> shards.Job:
 	"""The sending job of one broadcast: its own lock, so that two starts never race."""
-	return replace(SENDING, lock=f"bank_crm_broadcast_start:{broadcast}")
+	return replace(SENDING_JOB, lock=f"bank_crm_broadcast_start:{broadcast}")
 
 
 def send(broadcast: str, shard_count: int | None = None) -> dict:
@@ -571,7 +571,7 @@ def send_shard(run: str, shard_no: int):
 		return _send_range(broadcast, shard.range_from or "", shard.range_to or "")
 
 	if shards.work_on(
-		SENDING,
+		SENDING_JOB,
 		run,
 		shard_no,
 		body,
