@@ -11,7 +11,7 @@ from frappe.utils import add_days, getdate
 
 from bank_crm.bank_insight import prediction_models, prediction_training
 from bank_crm.bank_insight.doctype.bank_prediction_model.bank_prediction_model import ActivationError
-from bank_crm.tests.factories import individual, make_customer, make_profile, make_user
+from bank_crm.tests.factories import individual, make_customer, make_profile, make_user, new_id
 from bank_crm.utils.bulk import insert_rows
 
 MODEL = "Bank Prediction Model"
@@ -35,6 +35,7 @@ class TestPredictionModels(FrappeTestCase):
 				individual(
 					customer,
 					gender="Female" if i % 2 else "Male",
+					id_number=new_id(male=not i % 2),
 					relationship_since=add_days(cls.today, -900),
 				)
 			)
@@ -133,11 +134,11 @@ class TestPredictionModels(FrappeTestCase):
 		finally:
 			frappe.set_user("Administrator")
 		frappe.db.rollback()
+		second = self.validated_model()
 		frappe.set_user(self.approver)
 		try:
 			apply_workflow(frappe.get_doc(MODEL, first), "Approve")
 			self.assertEqual(frappe.db.get_value(MODEL, first, "activated_by"), self.approver)
-			second = self.validated_model()
 			apply_workflow(frappe.get_doc(MODEL, second), "Approve")
 		finally:
 			frappe.set_user("Administrator")
