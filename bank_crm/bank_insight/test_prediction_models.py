@@ -62,8 +62,11 @@ class TestPredictionModels(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		frappe.db.delete("Bank Financial Snapshot", {"customer": ("in", cls.customers)})
-		for name in frappe.get_all(MODEL, pluck="name"):
-			frappe.delete_doc(MODEL, name, force=True, ignore_permissions=True)
+		from bank_crm.utils.traces import remove_traces
+
+		names = frappe.get_all(MODEL, pluck="name")
+		frappe.db.delete(MODEL, {"name": ("in", names or [""])})
+		remove_traces([MODEL], names)  # versions, workflow actions, the model files
 		frappe.db.commit()
 		super().tearDownClass()
 
