@@ -134,6 +134,7 @@ RETIERING = Job(
 	"bank_crm.bank_segmentation.segmentation.run_shard",
 	lock=LOCK,
 	count_setting=(SETTINGS, "segmentation_workers"),
+	timeout=4 * 3600,  # a first run of a shard writes every profile it holds
 )
 WHAT_IF = replace(RETIERING, lock=None)  # what-if runs change nothing: they may overlap
 RESULT_COUNTS = ("scanned", "changed", "tier_changes", "lifecycle_changes", "errors")

@@ -43,6 +43,7 @@ class Job:
 	lock_wait: int = 0
 	started_field: str = "started_at"
 	error_field: str = "error_log"
+	timeout: int = 3600  # seconds a shard's job may run on the long queue
 
 	def configured_count(self) -> int:
 		if not self.count_setting:
@@ -83,7 +84,7 @@ def run(job: Job, start: Callable, count: int | None = None, enqueue: bool | Non
 		if doc is None:
 			return None
 		if enqueue:
-			enqueue_open(doc, job.shard_method, **shard_kwargs)
+			enqueue_open(doc, job.shard_method, timeout=job.timeout, **shard_kwargs)
 		else:
 			work = frappe.get_attr(job.shard_method)
 			for shard in doc.shards:
@@ -234,7 +235,7 @@ def resume_or_start(run_doctype: str, filters: dict, table: str, count: int, val
 	return run
 
 
-def enqueue_open(run, method: str, **kwargs):
+def enqueue_open(run, method: str, timeout: int = 3600, **kwargs):
 	"""One job on the ``long`` queue per shard of ``run`` not done yet. A job already queued or
 	running for the shard is not queued twice; a shard left *Running* with its lock free lost its
 	worker (RQ may still list that job as started) and gets a job of a new id — ``take`` lets
@@ -248,7 +249,7 @@ def enqueue_open(run, method: str, **kwargs):
 		frappe.enqueue(
 			method,
 			queue="long",
-			timeout=3600,
+			timeout=timeout,
 			job_id=job_id,
 			deduplicate=True,
 			run=run.name,
