@@ -82,6 +82,7 @@ permission_query_conditions = {
 	"Opportunity": "bank_crm.permissions.rows.opportunity_query_conditions",
 	"Bank Broadcast": "bank_crm.permissions.rows.broadcast_query_conditions",
 	"Bank Broadcast Recipient": "bank_crm.permissions.rows.direct_query_conditions",
+	"Bank Prediction Score": "bank_crm.permissions.rows.direct_query_conditions",
 	# child tables of those records, judged by their parent record
 	**{
 		child: "bank_crm.permissions.rows.child_query_conditions"
@@ -130,6 +131,7 @@ has_permission = {
 	"Opportunity": "bank_crm.permissions.rows.opportunity_has_permission",
 	"Bank Broadcast": "bank_crm.permissions.rows.broadcast_has_permission",
 	"Bank Broadcast Recipient": "bank_crm.permissions.rows.direct_has_permission",
+	"Bank Prediction Score": "bank_crm.permissions.rows.direct_has_permission",
 }
 
 doc_events = {
@@ -194,6 +196,7 @@ scheduler_events = {
 		"bank_crm.bank_engagement.visit_planning.plan_visits_and_care",
 		"bank_crm.bank_insight.activity_ingestion.purge_events",
 		"bank_crm.bank_customer.anonymisation.anonymise_past_retention",
+		"bank_crm.bank_insight.prediction_scoring.score_customers",
 	],
 	"weekly_long": [
 		"bank_crm.bank_customer.verification.refresh_verification_status",

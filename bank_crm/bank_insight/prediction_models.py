@@ -24,6 +24,7 @@ from bank_crm.core import model_metrics
 from bank_crm.core import prediction_features as pf
 
 MODEL = "Bank Prediction Model"
+REFERENCE_ROWS = 500
 MIN_GROUP = 30  # groups smaller than this are shown, but not held to the fairness bound
 BASELINE_LABELS = {"logistic_regression": "Logistic Regression", "churn_risk_rule": "Churn Risk Rule"}
 GROUP_LABELS = {"gender": "Genders", "age_band": "Age Bands"}
@@ -114,12 +115,20 @@ def _train(doc):
 			"model_file": file.file_url,
 			"model_hash": digest,
 			"feature_names": "\n".join(pf.FEATURES),
+			"reference_sample": json.dumps(reference_sample(booster, data)),
 			"training_seconds": round(time.monotonic() - started, 2),
 			"error_log": None,
 		},
 	)
 	frappe.db.commit()
 	return booster, data
+
+
+def reference_sample(booster, data: training.Dataset, size: int = REFERENCE_ROWS) -> dict:
+	"""Every k-th training row's features and score: what the nightly runs' drift is measured against."""
+	step = max(1, len(data.x) // size)
+	rows = data.x[::step][:size]
+	return {"scores": [round(s, 6) for s in training.predict(booster, rows)], "features": rows}
 
 
 def load(doc):

@@ -65,6 +65,10 @@ class TestPredictionModels(FrappeTestCase):
 		from bank_crm.utils.traces import remove_traces
 
 		names = frappe.get_all(MODEL, pluck="name")
+		runs = frappe.get_all("Bank Prediction Run", pluck="name")
+		frappe.db.delete("Bank Job Shard", {"parenttype": "Bank Prediction Run"})
+		frappe.db.delete("Bank Prediction Run", {"name": ("in", runs or [""])})
+		frappe.db.delete("Bank Prediction Score", {"model": ("in", names or [""])})
 		frappe.db.delete(MODEL, {"name": ("in", names or [""])})
 		remove_traces([MODEL], names)  # versions, workflow actions, the model files
 		frappe.db.commit()
@@ -166,3 +170,39 @@ class TestPredictionModels(FrappeTestCase):
 		)
 		frappe.db.commit()
 		return doc.name
+
+	def test_nightly_scoring_writes_changed_scores_once_with_reasons_for_the_high_band(self):
+		from bank_crm.bank_insight import prediction_scoring
+
+		doc = self.model()
+		prediction_models.train_and_validate(doc.name)
+		frappe.db.set_value(MODEL, doc.name, {"status": "Active", "passes": 1})
+		frappe.db.commit()
+		run = frappe.get_doc("Bank Prediction Run", prediction_scoring.run_scoring(self.today))
+		self.assertEqual(run.status, "Completed", run.error_log)
+		self.assertGreaterEqual(run.customers_scored, CUSTOMERS)
+		self.assertIsNotNone(run.score_psi, "drift is measured against the training sample")
+		bands = {
+			customer: frappe.db.get_value(
+				"Bank Customer Profile", {"customer": customer}, ["churn_band", "churn_reasons"], as_dict=True
+			)
+			for customer in self.customers
+		}
+		leavers = [bands[c] for i, c in enumerate(self.customers) if i % 3 == 0]
+		stayers = [bands[c] for i, c in enumerate(self.customers) if i % 3]
+		self.assertTrue(all(b.churn_band == "High" for b in leavers), leavers[:3])
+		self.assertTrue(all(b.churn_band == "Low" for b in stayers), stayers[:3])
+		reasons = frappe.parse_json(leavers[0].churn_reasons)
+		self.assertTrue(reasons and all(r["key"] in prediction_scoring.reasons.REASONS for r in reasons))
+		history = frappe.db.count(
+			"Bank Prediction Score", {"model": doc.name, "customer": ("in", self.customers)}
+		)
+		self.assertEqual(history, CUSTOMERS, "one score per customer on the first night")
+		# a second run over the same data writes nothing
+		again = frappe.get_doc("Bank Prediction Run", prediction_scoring.run_scoring(self.today))
+		self.assertNotEqual(again.name, run.name)
+		self.assertEqual(again.scores_changed, 0)
+		self.assertEqual(
+			frappe.db.count("Bank Prediction Score", {"model": doc.name, "customer": ("in", self.customers)}),
+			history,
+		)

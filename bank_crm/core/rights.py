@@ -277,6 +277,7 @@ PLAN: dict[str, dict[str, str]] = {
 	"Bank Activity Event": {"attributes": CLEAR},
 	"Bank Need Signal": {"customer_name": NAME, "summary": TEXT, "dismiss_reason": TEXT},
 	"Bank Product Holding": {},
+	"Bank Prediction Score": {},
 	"Bank Broadcast Recipient": {"customer_name": NAME},
 	"Bank Financial Snapshot": {"customer_name": NAME},
 	"Bank Lifecycle History": {"customer_name": NAME},

@@ -118,6 +118,7 @@ DIRECT = {
 	"Bank Care Event": ("relationship_manager", "branch"),
 	"Bank Need Signal": ("relationship_manager", "branch"),
 	"Bank Broadcast Recipient": ("relationship_manager", "branch"),
+	"Bank Prediction Score": ("relationship_manager", "branch"),
 }
 
 

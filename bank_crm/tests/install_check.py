@@ -54,6 +54,8 @@ INSIGHT_DOCTYPES = (
 	"Bank Need Signal",
 	"Bank Signal Run",
 	"Bank Prediction Model",
+	"Bank Prediction Score",
+	"Bank Prediction Run",
 	"Bank Insight Settings",
 )
 OUTREACH_DOCTYPES = (
@@ -234,7 +236,12 @@ def assert_uninstalled():
 		problems.append("broadcast review workflow left")
 	if frappe.db.exists("Workflow", "Bank Prediction Model Activation"):
 		problems.append("prediction model workflow left")
-	for state in ("Extension Requested", "Extended Investigation", "Resolution Proposed", "Pending Activation"):
+	for state in (
+		"Extension Requested",
+		"Extended Investigation",
+		"Resolution Proposed",
+		"Pending Activation",
+	):
 		if frappe.db.exists("Workflow State", state):
 			problems.append(f"workflow state {state} left")
 	problems += _traces_left()

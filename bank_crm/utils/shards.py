@@ -177,10 +177,12 @@ def results(run_doctype: str, run: str) -> tuple[bool, dict]:
 
 def add_up(totals: dict, result: dict) -> dict:
 	"""``result``'s counts added into ``totals``: numbers summed, nested counts (a distribution,
-	a movement matrix) summed key by key."""
+	a movement matrix) summed key by key, lists (samples) joined."""
 	for k, v in result.items():
 		if isinstance(v, dict):
 			add_up(totals.setdefault(k, {}), v)
+		elif isinstance(v, list):  # samples: the shards' rows together
+			totals.setdefault(k, []).extend(v)
 		else:
 			totals[k] = totals.get(k, 0) + int(v or 0)
 	return totals

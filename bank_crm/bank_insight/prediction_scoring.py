@@ -1,0 +1,337 @@
+"""Nightly scoring of every customer by the active prediction models (a *Bank Prediction Run*).
+
+The run splits the profiles into key ranges (*Prediction Shards* in the insight settings), one
+job each on the long queue, or one after the other in one process. A shard reads its customers in batches
+with ``prediction_data.read_batch`` (what was known before today), derives the features with the
+one ``core.prediction_features.derive``, and asks each active model. Only customers whose score,
+band or reasons moved are written: the profile by one UPDATE … JOIN per batch, the day's scores
+into *Bank Prediction Score* by one multi-row INSERT. The reasons (TreeSHAP contributions turned
+into ``core.reasons`` keys with values) are computed only for customers in the High churn band
+whose score moved, not for everyone every night. The last shard measures drift: the population
+stability index of the score and of each feature against the model's training sample, and tells
+the CRM Administrators when it is above the bound.
+"""
+
+from __future__ import annotations
+
+import json
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, now_datetime
+
+from bank_crm.bank_insight import prediction_data, prediction_models, prediction_training
+from bank_crm.core import model_metrics, reasons
+from bank_crm.core import prediction_features as pf
+from bank_crm.utils import shards
+from bank_crm.utils.bulk import execute_values, insert_rows
+
+RUN = "Bank Prediction Run"
+MODEL = "Bank Prediction Model"
+PROFILE = "Bank Customer Profile"
+SCORE = "Bank Prediction Score"
+TMP = "tmp_bank_crm_scores"
+HIGH, MEDIUM = 0.30, 0.10  # churn probability bands
+PSI_BOUND = 0.2  # a population stability index above this is a material shift
+SAMPLE_PER_SHARD = 500  # rows per shard kept for the drift measure
+BATCH = 20_000
+SCORING = shards.Job(
+	RUN,
+	"bank_crm.bank_insight.prediction_scoring.score_shard",
+	lock="bank_crm_prediction_scoring",
+	count_setting=("Bank Insight Settings", "prediction_shards"),
+)
+
+
+def band(probability: float) -> str:
+	return "High" if probability >= HIGH else "Medium" if probability >= MEDIUM else "Low"
+
+
+def score_customers():
+	"""Scheduler entry (``daily_long``): score everyone with the active models, when there are any."""
+	if active_models():
+		run_scoring(enqueue=None)
+
+
+def run_scoring(today=None, shard_count: int | None = None, enqueue: bool | None = False) -> str | None:
+	"""The day's scoring run (an unfinished one resumed): in this process, or with ``enqueue``
+	over the long queue's workers (None: by the *Prediction Shards* setting)."""
+	today = getdate(today or frappe.flags.current_date or None)
+	run = shards.run(
+		SCORING,
+		lambda count: shards.resume_or_start(
+			RUN, {"run_date": today}, PROFILE, count, values=lambda: {"models": "\n".join(active_models())}
+		),
+		shard_count,
+		enqueue=enqueue,
+	)
+	return run and run.name
+
+
+def active_models() -> list[str]:
+	return frappe.get_all(
+		MODEL, filters={"status": "Active"}, pluck="name", order_by="kind, product_category"
+	)
+
+
+class _Models:
+	"""The active models, loaded once per shard: the churn model and the propensity models."""
+
+	def __init__(self, names: list[str]):
+		self.churn = None
+		self.propensity: dict[str, object] = {}
+		for name in names:
+			doc = frappe.get_doc(MODEL, name)
+			if doc.status != "Active":
+				continue
+			booster = prediction_models.load(doc)
+			if doc.kind == "Churn":
+				self.churn = (doc.name, booster)
+			else:
+				self.propensity[doc.product_category] = (doc.name, booster)
+
+
+def score_shard(run: str, shard_no: int):
+	"""Score one key range of profiles (a job on the long queue, or a step of ``run_scoring``)."""
+
+	def body(doc, shard):
+		models = _Models((doc.models or "").split())
+		today = getdate(doc.run_date)
+		stats = {"scored": 0, "changed": 0, "high": 0, "sample": []}
+		after, until = shard.checkpoint or shard.range_from or "", shard.range_to or ""
+		_ensure_tmp_table()
+		try:
+			while rows := prediction_data.read_batch(today, after=after, until=until, limit=BATCH):
+				after = rows[-1][0].profile
+				batch = shards.retrying(
+					lambda rows=rows, after=after: _score_batch(doc, shard, models, today, rows, after)
+				)
+				for key in ("scored", "changed", "high"):
+					stats[key] += batch[key]
+				stats["sample"] = (stats["sample"] + batch["sample"])[:SAMPLE_PER_SHARD]
+		finally:
+			_drop_tmp_table()
+		return stats
+
+	if shards.work_on(SCORING, run, shard_no, body, _("Prediction scoring failed"), processed="scored"):
+		shards.finish_once(RUN, run, _complete)
+
+
+def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
+	x = [pf.derive(a) for _p, a in rows]
+	stored = _stored([p.profile for p, _a in rows])
+	churn = prediction_training.predict(models.churn[1], x) if models.churn else [None] * len(rows)
+	propensity = {c: prediction_training.predict(b, x) for c, (_n, b) in models.propensity.items()}
+	changes, history, explain = [], [], []
+	for i, (person, _agg) in enumerate(rows):
+		p = churn[i]
+		scores = {c: round(v[i], 4) for c, v in propensity.items()}
+		new = {
+			"churn_probability": None if p is None else round(100 * p, 1),
+			"churn_band": None if p is None else band(p),
+			"propensity_scores": json.dumps(scores, sort_keys=True) if scores else None,
+		}
+		old = stored.get(person.profile, {})
+		if all(_same(old.get(k), v) for k, v in new.items()):
+			continue
+		changes.append((person, new))
+		if p is not None and new["churn_band"] == "High":
+			explain.append(i)
+		history += _history_rows(person, models, new, scores, today, old)
+	reasons_of = _reasons(models, x, explain) if explain else {}
+	_write(changes, reasons_of, today)
+	insert_rows(SCORE, history, _common())
+	shards.set_shard(RUN, run_doc.name, shard.shard_no, {"checkpoint": after})
+	frappe.db.commit()  # a batch is one unit of work: a killed worker's shard resumes after it
+	return {
+		"scored": len(rows),
+		"changed": len(changes),
+		"high": sum(1 for v in churn if v is not None and v >= HIGH),
+		# every k-th row of the batch, with its churn score, for the drift measure
+		"sample": [[*x[i], churn[i] or 0.0] for i in range(0, len(x), max(1, len(x) // 50))],
+	}
+
+
+def _same(a, b) -> bool:
+	if a in (None, "") and b in (None, ""):
+		return True
+	if isinstance(b, float) and a is not None:
+		return abs(float(a) - b) < 0.05
+	return a == b
+
+
+def _stored(profiles: list[str]) -> dict[str, dict]:
+	rows = frappe.db.sql(
+		f"""select name, churn_probability, churn_band, propensity_scores, relationship_manager, branch
+		from `tab{PROFILE}` where name in %(names)s""",
+		{"names": profiles or [""]},
+		as_dict=True,
+	)
+	return {r.name: r for r in rows}
+
+
+def _history_rows(person, models: _Models, new: dict, scores: dict, today, old: dict) -> list[dict]:
+	common = {
+		"customer": person.customer,
+		"profile": person.profile,
+		"scored_on": today,
+		"relationship_manager": old.get("relationship_manager"),
+		"branch": old.get("branch"),
+	}
+	rows = []
+	if models.churn and new["churn_probability"] is not None:
+		rows.append(
+			{
+				**common,
+				"name": frappe.generate_hash(length=14),
+				"model": models.churn[0],
+				"kind": "Churn",
+				"probability": new["churn_probability"],
+				"band": new["churn_band"],
+			}
+		)
+	for category, score in scores.items():
+		rows.append(
+			{
+				**common,
+				"name": frappe.generate_hash(length=14),
+				"model": models.propensity[category][0],
+				"kind": "Product Propensity",
+				"product_category": category,
+				"probability": round(100 * score, 1),
+			}
+		)
+	return rows
+
+
+def _reasons(models: _Models, x: list[list[float]], rows: list[int]) -> dict[int, str]:
+	"""Row index → the top three reasons of its churn score, as JSON keys with values."""
+	contributions = prediction_training.contributions(models.churn[1], [x[i] for i in rows])
+	out = {}
+	for i, contribution in zip(rows, contributions, strict=True):
+		values = dict(zip(pf.FEATURES, x[i], strict=True))
+		top = reasons.top_reasons(contribution, lambda name, values=values: pf.describe(name, values))
+		out[i] = json.dumps([r.to_dict() for r in top], ensure_ascii=False)
+	return out
+
+
+def _write(changes, reasons_of: dict[int, str], today):
+	"""The changed profiles in one UPDATE … JOIN (reasons kept unless new ones were computed)."""
+	if not changes:
+		return
+	values = []
+	for i, (person, new) in enumerate(changes):
+		values.append(
+			(
+				person.profile,
+				new["churn_probability"],
+				new["churn_band"],
+				new["propensity_scores"],
+				_top_propensities(new["propensity_scores"]),
+				reasons_of.get(i, ""),
+			)
+		)
+	cursor = frappe.db._cursor
+	cursor.execute(f"delete from `{TMP}`")
+	execute_values(f"insert into `{TMP}` values ", values)
+	cursor.execute(
+		f"""update `tab{PROFILE}` p join `{TMP}` t on t.name = p.name
+		set p.churn_probability = t.churn_probability, p.churn_band = t.churn_band,
+			p.propensity_scores = t.propensity_scores, p.top_propensities = t.top_propensities,
+			p.churn_reasons = if(t.churn_band = 'High', if(t.churn_reasons = '', p.churn_reasons, t.churn_reasons), null),
+			p.predicted_on = %s""",
+		(today,),
+	)
+
+
+def _top_propensities(scores_json: str | None, n: int = 2) -> str | None:
+	if not scores_json:
+		return None
+	scores = json.loads(scores_json)
+	top = sorted(scores.items(), key=lambda kv: -kv[1])[:n]
+	return ", ".join(f"{category} {100 * score:.0f}%" for category, score in top)
+
+
+def _ensure_tmp_table():
+	frappe.db.sql("select 1")
+	frappe.db._cursor.execute(
+		f"""create temporary table if not exists `{TMP}` (name varchar(140) primary key,
+		churn_probability decimal(21,9), churn_band varchar(140), propensity_scores text,
+		top_propensities varchar(140), churn_reasons text)"""
+	)
+
+
+def _drop_tmp_table():
+	frappe.db._cursor.execute(f"drop temporary table if exists `{TMP}`")
+
+
+def _common() -> dict:
+	now = now_datetime()
+	return {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now}
+
+
+def _complete(doc, totals: dict):
+	"""Once every shard is done: the counts, and drift against the churn model's training sample."""
+	drift = _drift(doc, totals.get("sample") or [])
+	shards.mark_completed(
+		RUN,
+		doc,
+		{
+			"customers_scored": totals.get("scored", 0),
+			"scores_changed": totals.get("changed", 0),
+			"high_churn": totals.get("high", 0),
+			"score_psi": drift.get("score"),
+			"drift_alert": int(bool(drift.get("alert"))),
+			"drift": json.dumps(drift, ensure_ascii=False, sort_keys=True),
+		},
+	)
+	if drift.get("alert"):
+		_tell_administrators(doc, drift)
+
+
+def _drift(doc, sample: list) -> dict:
+	churn = next(
+		(n for n in (doc.models or "").split() if frappe.db.get_value(MODEL, n, "kind") == "Churn"), None
+	)
+	reference = json.loads(frappe.db.get_value(MODEL, churn, "reference_sample") or "{}") if churn else {}
+	if not sample or not reference.get("scores"):
+		return {}
+	out = {"model": churn, "score": round(model_metrics.psi(reference["scores"], [r[-1] for r in sample]), 4)}
+	features = {}
+	for j, name in enumerate(pf.FEATURES):
+		expected = [row[j] for row in reference["features"]]
+		actual = [row[j] for row in sample]
+		features[name] = round(model_metrics.psi(expected, actual), 4)
+	out["features"] = features
+	shifted = sorted((k for k, v in features.items() if v > PSI_BOUND), key=lambda k: -features[k])
+	out["alert"] = out["score"] > PSI_BOUND or bool(shifted)
+	out["shifted_features"] = shifted
+	return out
+
+
+def _tell_administrators(doc, drift: dict):
+	users = frappe.get_all(
+		"Has Role", filters={"role": "CRM Administrator", "parenttype": "User"}, pluck="parent", distinct=True
+	)
+	subject = _(
+		"Prediction run {0}: the customers have drifted from the model's training data (score PSI {1})."
+	).format(doc.name, drift.get("score"))
+	now = now_datetime()
+	insert_rows(
+		"Notification Log",
+		[
+			{
+				"name": frappe.generate_hash(length=10),
+				"subject": subject,
+				"type": "Alert",
+				"for_user": user,
+				"from_user": "Administrator",
+				"document_type": RUN,
+				"document_name": doc.name,
+				"read": 0,
+			}
+			for user in users
+			if user not in ("Administrator", "Guest")
+		],
+		{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
+	)
