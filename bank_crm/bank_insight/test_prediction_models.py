@@ -3,6 +3,7 @@ reproducible, stored with its hash), validated out of time beside its baselines 
 and age band; activation only through the Workflow, never by its trainer, one active per kind."""
 
 import hashlib
+from datetime import date
 
 import frappe
 from frappe.model.workflow import apply_workflow
@@ -35,7 +36,8 @@ class TestPredictionModels(FrappeTestCase):
 				individual(
 					customer,
 					gender="Female" if i % 2 else "Male",
-					id_number=new_id(male=not i % 2),
+					date_of_birth=date(1950 + i % 50, 1 + i % 12, 1 + i % 28),
+					id_number=new_id(date(1950 + i % 50, 1 + i % 12, 1 + i % 28), male=not i % 2),
 					relationship_since=add_days(cls.today, -900),
 				)
 			)
