@@ -96,7 +96,7 @@ class BankCRM360 {
 		this.$body.html(`
 			${this.header(d)}
 			<div class="row">
-				<div class="col-lg-6">${h ? this.value(d) : ""}${this.needs(d)}${this.service(d)}</div>
+				<div class="col-lg-6">${h ? this.value(d) : ""}${this.prediction(d)}${this.needs(d)}${this.service(d)}</div>
 				<div class="col-lg-6">${this.money(d)}${this.relationship(d)}${this.timeline(d)}</div>
 			</div>`);
 		this.charts(d);
@@ -201,6 +201,30 @@ class BankCRM360 {
 			${stages ? `<div class="text-muted small mt-2">${__("Lifecycle History")}</div>${stages}` : ""}`,
 			this.all("Bank Tier History", { profile: d.header.name })
 		);
+	}
+
+	prediction(d) {
+		const p = d.prediction;
+		if (!p) return "";
+		const colours = { High: "red", Medium: "orange", Low: "green" };
+		const churn =
+			p.churn_probability === null || p.churn_probability === undefined
+				? ""
+				: `<div class="mb-2"><span class="text-muted small">${__("Churn Probability")}</span>
+					<span class="h4">${format_number(p.churn_probability, null, 1)}%</span>
+					${p.churn_band ? this.pill(__(p.churn_band), colours[p.churn_band] || "gray") : ""}</div>`;
+		const why = (p.reasons || []).length
+			? `<div class="text-muted small">${__("Why")}</div><ul class="small mb-2">${p.reasons.map((r) => `<li>${this.esc(r)}</li>`).join("")}</ul>`
+			: "";
+		const next = p.top_propensities
+			? `<div class="small mb-2"><span class="text-muted">${__("Likely Next Products")}</span> ${this.esc(p.top_propensities)}</div>`
+			: "";
+		const trend = this.table(
+			[__("Scored On"), __("Probability"), __("Band")],
+			this.each(p.trend, (t) => [this.date(t.scored_on), `${format_number(t.probability, null, 1)}%`, this.esc(__(t.band || ""))]),
+			__("No scores yet.")
+		);
+		return this.card(__("Predictions"), `${churn}${why}${next}${trend}`, this.all("Bank Prediction Score", { profile: d.header.name }));
 	}
 
 	money(d) {

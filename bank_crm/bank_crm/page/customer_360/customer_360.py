@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import frappe
+from frappe import _
 from frappe.utils import add_days, add_months, get_fullname, get_time, getdate, now_datetime, today
 
 from bank_crm.core.consent import CHANNELS, ConsentRecord, has_consent
@@ -44,8 +45,21 @@ HEADER = (
 	"relationship_since",
 	"value_score",
 	"scored_on",
+	"churn_probability",
+	"churn_band",
+	"churn_reasons",
+	"top_propensities",
+	"predicted_on",
 )
-LEVEL_ONE = ("value_score",)  # of HEADER, read with permission level 1 on the profile only
+# of HEADER, read with permission level 1 on the profile only
+LEVEL_ONE = (
+	"value_score",
+	"churn_probability",
+	"churn_band",
+	"churn_reasons",
+	"top_propensities",
+	"predicted_on",
+)
 CONSENT_PURPOSES = ("Service", "Marketing", "Sensitive Data")
 CLOSED_REQUEST = ("Resolved", "Closed")
 
@@ -62,6 +76,7 @@ def get(customer: str) -> dict:
 		"customer_name": customer_name,
 		"header": _header(profile, now) if profile else None,
 		"value": _value(profile) if profile else None,
+		"prediction": _prediction(profile) if profile and profile.read_score else None,
 		"money": _money(customer),
 		"needs": _needs(customer),
 		"relationship": _relationship(customer, profile and profile.name),
@@ -159,6 +174,30 @@ def _value(doc) -> dict:
 
 		out["breakdown"] = breakdown(doc.name)
 	return out
+
+
+def _prediction(doc) -> dict | None:
+	"""The churn score, its band and reasons (in the reader's language), the likely next products
+	and the score's recent trend; None before the first scoring."""
+	if doc.get("churn_probability") is None and not doc.get("top_propensities"):
+		return None
+	from bank_crm.core import reasons
+
+	stored = frappe.parse_json(doc.get("churn_reasons") or "[]") or []
+	return {
+		"churn_probability": doc.get("churn_probability"),
+		"churn_band": doc.get("churn_band"),
+		"reasons": [reasons.render(reasons.Reason.from_dict(r), lambda s: _(s)) for r in stored],
+		"top_propensities": doc.get("top_propensities"),
+		"predicted_on": doc.get("predicted_on"),
+		"trend": _list(
+			"Bank Prediction Score",
+			filters={"profile": doc.name, "kind": "Churn"},
+			fields=["scored_on", "probability", "band"],
+			order_by="scored_on desc",
+			limit_page_length=SHOWN,
+		),
+	}
 
 
 def _money(customer: str) -> dict:
