@@ -618,7 +618,7 @@ def _decide(row, today, scorer, tier_policy, rules, overrides, policy_name, what
 		or score_snapshot_date != latest
 	):
 		return decision.tier, None
-	reason_text = _(reason).format(*args)[:140]
+	reason_text = reason.format(*args)[:140]  # in English: each reader sees it in their language (reason_in)
 	return decision.tier, (
 		(
 			name,
@@ -733,6 +733,16 @@ def _write(changes, tier_rows, stage_rows, run_name, today):
 			common,
 			ignore_duplicates=True,
 		)
+
+
+def reason_in(text: str | None, lang: str | None = None) -> str:
+	"""A stored lifecycle reason in the reader's language (its template translated, the values
+	filled in again); other text as it is translated."""
+	parsed = lifecycle.parse_reason(text)
+	if not parsed:
+		return _(text, lang=lang) if text else ""
+	template, values = parsed
+	return _(template, lang=lang).format(*values)
 
 
 # -- one customer, for the profile page -----------------------------------------------

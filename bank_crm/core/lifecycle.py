@@ -19,6 +19,7 @@ An RM's override wins until it expires.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -104,6 +105,40 @@ def decide_stage(rules: LifecycleRules, x: LifecycleInput) -> StageDecision:
 			(x.tenure_days // 365, x.products_held, round(x.fee_income, 2)),
 		)
 	return StageDecision(STABLE, "steady relationship")
+
+
+# every reason ``decide_stage`` gives (English templates; the stored text is one of them filled in)
+REASONS = (
+	"no financial data yet",
+	"holds no product",
+	"customer for {0} days (under {1})",
+	"balance {0} below {1} with no activity for a year",
+	"balance fell {0}% in {1} days",
+	"products held fell from {0} to {1}",
+	"{0} years, {1} products, fee income {2}",
+	"steady relationship",
+	"RM override until {0}",
+)
+
+
+def _pattern(template: str) -> re.Pattern:
+	parts = re.split(r"\{(\d+)\}", template)
+	regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<a{p}>.+?)" for i, p in enumerate(parts))
+	return re.compile(f"^{regex}$")
+
+
+_PATTERNS = tuple((template, _pattern(template)) for template in REASONS)
+
+
+def parse_reason(text: str | None) -> tuple[str, tuple] | None:
+	"""The template and values of a stored reason (``decide_stage``'s template filled in), so that
+	it can be shown in the reader's language; None for any other text."""
+	for template, pattern in _PATTERNS:
+		match = pattern.match(text or "")
+		if match:
+			values = match.groupdict()
+			return template, tuple(values[f"a{i}"] for i in range(len(values)))
+	return None
 
 
 def override_active(stage: str | None, until: date | None, today: date) -> bool:

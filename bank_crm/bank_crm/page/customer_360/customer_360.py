@@ -14,6 +14,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, add_months, get_fullname, get_time, getdate, now_datetime, today
 
+from bank_crm.bank_segmentation.segmentation import reason_in
 from bank_crm.core.consent import CHANNELS, ConsentRecord, has_consent
 from bank_crm.permissions.scope import refuse
 
@@ -145,6 +146,7 @@ def _header(doc, now: datetime) -> dict:
 	]
 	# purpose → the channels it is in force on (all channels, or the listed ones)
 	out["consents"] = {p: [c for c in CHANNELS if has_consent(records, p, c, now)] for p in CONSENT_PURPOSES}
+	out["lifecycle_reason"] = reason_in(out["lifecycle_reason"])
 	for key in ("quiet_hours_start", "quiet_hours_end"):
 		value = out[key]
 		out[key] = get_time(value).strftime("%H:%M") if value not in (None, "") else None
@@ -169,6 +171,8 @@ def _value(doc) -> dict:
 		),
 		"breakdown": None,
 	}
+	for row in out["lifecycle_history"] or []:
+		row.reason = reason_in(row.reason)
 	if doc.read_score:
 		from bank_crm.bank_segmentation.segmentation import breakdown
 

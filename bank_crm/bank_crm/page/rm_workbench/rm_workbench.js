@@ -99,7 +99,7 @@ class BankCRMWorkbench {
 				d.churn,
 				[__("Customer"), __("Tier"), __("Why")],
 				(r) => [this.customer(r), this.esc(__(r.tier || "")), this.esc(r.lifecycle_reason || "")],
-				{ lifecycle_stage: "Churn Risk" },
+				(d.churn && d.churn.filters) || { lifecycle_stage: "Churn Risk" },
 				"Bank Customer Profile"
 			),
 		];

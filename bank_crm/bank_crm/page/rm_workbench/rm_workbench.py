@@ -8,10 +8,12 @@ narrow it to one RM of their scope. Counts are of the same queries.
 from __future__ import annotations
 
 import frappe
+from frappe import _
 from frappe.utils import add_days, add_to_date, getdate, now_datetime, today
 
 from bank_crm.core.access import BRANCH_MANAGER, RELATIONSHIP_MANAGER
 
+RANKED = 200  # High-band customers ranked by expected value per load
 SHOWN = 10
 CHURN = "Churn Risk"
 
@@ -89,15 +91,54 @@ def get(rm: str | None = None) -> dict:
 			["name", "customer", "customer_name", "subject", "workflow_state", "regulatory_deadline"],
 			"regulatory_deadline asc",
 		),
-		"churn": _list(
-			"Bank Customer Profile",
-			{**scoped, "lifecycle_stage": CHURN},
-			["name", "customer", "customer_name", "tier", "lifecycle_reason", "relationship_manager"],
-			"modified desc",
-		),
+		"churn": _churn(scoped),
 		"rms": _rms(),
 	}
 	return out
+
+
+def _churn(scoped: dict) -> dict | None:
+	"""Customers likely to leave. With scores (and the right to read them): the High churn band,
+	most expected value lost first (probability × value score), each with its first reason in the
+	reader's language; else the Churn Risk stage of the lifecycle rules."""
+	from bank_crm.bank_segmentation.segmentation import reason_in
+	from bank_crm.core import reasons
+
+	profile = "Bank Customer Profile"
+	if frappe.has_permission(profile, "read") and 1 in frappe.get_meta(profile).get_permlevel_access("read"):
+		fields = ["name", "customer", "customer_name", "tier", "relationship_manager", "churn_probability"]
+		rows = frappe.get_list(
+			profile,
+			filters={**scoped, "churn_band": "High"},
+			fields=[*fields, "value_score", "churn_reasons"],
+			order_by="churn_probability desc",
+			limit_page_length=RANKED,
+		)
+		if rows:
+			for r in rows:
+				r.expected_value = round((r.churn_probability or 0) / 100 * (r.value_score or 0), 2)
+				first = (frappe.parse_json(r.pop("churn_reasons") or "[]") or [None])[0]
+				why = reasons.render(reasons.Reason.from_dict(first), lambda s: _(s)) if first else ""
+				r.lifecycle_reason = (
+					f"{r.churn_probability:.0f}% · {why}" if why else f"{r.churn_probability:.0f}%"
+				)
+			rows.sort(key=lambda r: -r.expected_value)
+			total = frappe.get_list(
+				profile,
+				filters={**scoped, "churn_band": "High"},
+				fields=["count(*) as n"],
+				limit_page_length=1,
+			)[0].n
+			return {"rows": rows[:SHOWN], "total": total, "filters": {"churn_band": "High"}}
+	section = _list(
+		profile,
+		{**scoped, "lifecycle_stage": CHURN},
+		["name", "customer", "customer_name", "tier", "lifecycle_reason", "relationship_manager"],
+		"modified desc",
+	)
+	for r in (section or {}).get("rows", []):
+		r.lifecycle_reason = reason_in(r.lifecycle_reason)
+	return section
 
 
 def _needs(scoped: dict) -> dict | None:
