@@ -71,6 +71,11 @@ class TestPredictionModels(FrappeTestCase):
 		frappe.db.delete("Bank Job Shard", {"parenttype": "Bank Prediction Run"})
 		frappe.db.delete("Bank Prediction Run", {"name": ("in", runs or [""])})
 		frappe.db.delete("Bank Prediction Score", {"model": ("in", names or [""])})
+		frappe.db.sql(
+			"""update `tabBank Customer Profile` set churn_probability = null, churn_band = null,
+			churn_reasons = null, propensity_scores = null, top_propensities = null, predicted_on = null
+			where predicted_on is not null"""
+		)  # the scoring run scored every customer of the site
 		frappe.db.delete(MODEL, {"name": ("in", names or [""])})
 		remove_traces([MODEL], names)  # versions, workflow actions, the model files
 		frappe.db.commit()
