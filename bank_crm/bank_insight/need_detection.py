@@ -512,6 +512,12 @@ def _packed(columns, rest: str, params=()) -> list[list[str]]:
 	return [r[:-1] for r in records]
 
 
+def raise_signals(raised, profiles, now) -> int:
+	"""Need signals and their RM tasks for (customer, rule, evidence) found elsewhere (the nightly
+	scoring raises model-score rules); ``profiles``: customer → the profile row of ``_evaluate``."""
+	return _write(raised, profiles, now)
+
+
 def _write(raised, profiles, now) -> int:
 	langs = languages({profiles[c][5] for c, *_ in raised if c in profiles})
 	default = frappe.db.get_default("lang") or "en"
@@ -636,6 +642,7 @@ MEASURE_TEXT = {
 	signals.LARGEST_SHARE: "a single amount of {0}% of the deposit balance ({1} events in {2} days)",
 	signals.BALANCE_DROP: "balance fell by {0}% in {2} days",
 	signals.MATURING: "{0} holdings maturing within {2} days",
+	signals.MODEL_SCORE: "churn probability {0}% by the active model",
 }
 
 

@@ -15,6 +15,7 @@ the CRM Administrators when it is above the bound.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import frappe
 from frappe import _
@@ -140,6 +141,7 @@ def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
 		history += _history_rows(person, models, new, scores, today, old)
 	reasons_of = _reasons(models, x, explain) if explain else {}
 	_write(changes, reasons_of, today)
+	_raise_signals(changes, stored, {rows[i][0].customer: text for i, text in reasons_of.items()})
 	insert_rows(SCORE, history, _common())
 	shards.set_shard(RUN, run_doc.name, shard.shard_no, {"checkpoint": after})
 	frappe.db.commit()  # a batch is one unit of work: a killed worker's shard resumes after it
@@ -152,6 +154,62 @@ def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
 	}
 
 
+def _raise_signals(changes, stored: dict, reasons_by_customer: dict[str, str]):
+	"""A need signal to the RM for each customer whose churn probability has just reached the
+	enabled model-score rule's threshold (not while one is open or cooling down)."""
+	from bank_crm.bank_insight import need_detection
+	from bank_crm.core import signals
+
+	name = frappe.db.get_value("Bank Need Rule", {"measure": signals.MODEL_SCORE, "enabled": 1}, "name")
+	if not name:
+		return 0
+	rule = need_detection.rule_from_doc(frappe.get_cached_doc("Bank Need Rule", name))
+	entering = [
+		(person, new)
+		for person, new in changes
+		if new["churn_probability"] is not None
+		and new["churn_probability"] >= rule.threshold
+		and (stored.get(person.profile, {}).get("churn_probability") or 0) < rule.threshold
+	]
+	if not entering:
+		return 0
+	now = now_datetime()
+	waiting = set(
+		frappe.db.sql_list(
+			"""select customer from `tabBank Need Signal` where rule = %(rule)s and customer in %(customers)s
+			and (status = 'Open' or raised_on > %(since)s)""",
+			{
+				"rule": rule.name,
+				"customers": [p.customer for p, _n in entering],
+				"since": now - timedelta(days=rule.cooldown_days),
+			},
+		)
+	)
+	raised, profiles = [], {}
+	for person, new in entering:
+		if person.customer in waiting:
+			continue
+		row = stored.get(person.profile, {})
+		profiles[person.customer] = (
+			person.profile,
+			person.customer,
+			row.get("customer_name"),
+			None,
+			None,
+			row.get("relationship_manager"),
+			row.get("branch"),
+		)
+		evidence = signals.Evidence(
+			value=new["churn_probability"],
+			threshold=rule.threshold,
+			window_from=now,
+			window_to=now,
+			details={"reasons": json.loads(reasons_by_customer.get(person.customer) or "[]")},
+		)
+		raised.append((person.customer, rule, evidence))
+	return need_detection.raise_signals(raised, profiles, now) if raised else 0
+
+
 def _same(a, b) -> bool:
 	if a in (None, "") and b in (None, ""):
 		return True
@@ -162,8 +220,8 @@ def _same(a, b) -> bool:
 
 def _stored(profiles: list[str]) -> dict[str, dict]:
 	rows = frappe.db.sql(
-		f"""select name, churn_probability, churn_band, propensity_scores, relationship_manager, branch
-		from `tab{PROFILE}` where name in %(names)s""",
+		f"""select name, customer_name, churn_probability, churn_band, propensity_scores, relationship_manager,
+		branch from `tab{PROFILE}` where name in %(names)s""",
 		{"names": profiles or [""]},
 		as_dict=True,
 	)

@@ -71,6 +71,11 @@ class TestPredictionModels(FrappeTestCase):
 		frappe.db.delete("Bank Job Shard", {"parenttype": "Bank Prediction Run"})
 		frappe.db.delete("Bank Prediction Run", {"name": ("in", runs or [""])})
 		frappe.db.delete("Bank Prediction Score", {"model": ("in", names or [""])})
+		signals = frappe.get_all("Bank Need Signal", {"rule": "Predicted Churn"}, pluck="name")
+		frappe.db.delete(
+			"ToDo", {"reference_type": "Bank Need Signal", "reference_name": ("in", signals or [""])}
+		)
+		frappe.db.delete("Bank Need Signal", {"name": ("in", signals or [""])})
 		frappe.db.sql(
 			"""update `tabBank Customer Profile` set churn_probability = null, churn_band = null,
 			churn_reasons = null, propensity_scores = null, top_propensities = null, predicted_on = null
@@ -201,6 +206,19 @@ class TestPredictionModels(FrappeTestCase):
 		self.assertTrue(all(b.churn_band == "Low" for b in stayers), stayers[:3])
 		reasons = frappe.parse_json(leavers[0].churn_reasons)
 		self.assertTrue(reasons and all(r["key"] in prediction_scoring.reasons.REASONS for r in reasons))
+		signals = frappe.get_all(
+			"Bank Need Signal",
+			filters={"rule": "Predicted Churn", "customer": ("in", self.customers)},
+			fields=["customer", "need_category", "status", "evidence"],
+		)
+		leaving = {c for i, c in enumerate(self.customers) if i % 3 == 0}
+		self.assertEqual(
+			{s.customer for s in signals}, leaving, "a need signal for each customer entering the band"
+		)
+		self.assertTrue(all(s.need_category == "Churn Risk" and s.status == "Open" for s in signals))
+		self.assertTrue(
+			frappe.parse_json(signals[0].evidence)["reasons"], "the signal carries the model's reasons"
+		)
 		history = frappe.db.count(
 			"Bank Prediction Score", {"model": doc.name, "customer": ("in", self.customers)}
 		)
@@ -209,6 +227,13 @@ class TestPredictionModels(FrappeTestCase):
 		again = frappe.get_doc("Bank Prediction Run", prediction_scoring.run_scoring(self.today))
 		self.assertNotEqual(again.name, run.name)
 		self.assertEqual(again.scores_changed, 0)
+		self.assertEqual(
+			frappe.db.count(
+				"Bank Need Signal", {"rule": "Predicted Churn", "customer": ("in", self.customers)}
+			),
+			len(signals),
+			"no signal twice",
+		)
 		self.assertEqual(
 			frappe.db.count("Bank Prediction Score", {"model": doc.name, "customer": ("in", self.customers)}),
 			history,

@@ -22,11 +22,12 @@ COUNT, SUM, DISTINCT_DAYS, CONSECUTIVE_MONTHS, LARGEST_SHARE = (
 	"Largest Amount as % of Deposits",
 )
 BALANCE_DROP, MATURING = "Balance Fall %", "Holdings Maturing"
+MODEL_SCORE = "Model Score"  # a probability (%) from the active churn model: raised by the scoring run
 EVENT_MEASURES = (COUNT, SUM, DISTINCT_DAYS, CONSECUTIVE_MONTHS, LARGEST_SHARE)
-MEASURES = (*EVENT_MEASURES, BALANCE_DROP, MATURING)
+MEASURES = (*EVENT_MEASURES, BALANCE_DROP, MATURING, MODEL_SCORE)
 BALANCE_METRICS = ("deposit_balance", "aum", "total_balance")
 
-EVENTS, SNAPSHOTS, HOLDINGS = "events", "snapshots", "holdings"
+EVENTS, SNAPSHOTS, HOLDINGS, SCORES = "events", "snapshots", "holdings", "scores"
 MAX_EVIDENCE_EVENTS = 20
 
 
@@ -68,6 +69,8 @@ class Rule:
 		"""Which new data makes the rule worth checking again for a customer."""
 		if self.measure in EVENT_MEASURES:
 			return EVENTS
+		if self.measure == MODEL_SCORE:
+			return SCORES  # the nightly scoring decides it, not the detection run
 		return SNAPSHOTS if self.measure == BALANCE_DROP else HOLDINGS
 
 
@@ -187,7 +190,10 @@ def _maturing(customer: Customer, category: str, days: int, today: date) -> list
 
 
 def evaluate(rule: Rule, customer: Customer, events: Sequence[Event], now: datetime) -> Evidence | None:
-	"""The evidence when ``rule`` holds for ``customer`` at ``now``, else None."""
+	"""The evidence when ``rule`` holds for ``customer`` at ``now``, else None (always None for a
+	model-score rule: the scoring run raises those)."""
+	if rule.measure == MODEL_SCORE:
+		return None
 	if rule.tiers and customer.tier not in rule.tiers:
 		return None
 	if rule.stages and customer.stage not in rule.stages:
@@ -416,5 +422,16 @@ DEFAULT_RULES = (
 		"priority": 3,
 		"description": "Salary credited in three consecutive months.",
 		"suggested_action": "Propose payroll services and a regular wealth plan.",
+	},
+	{
+		"rule_name": "Predicted Churn",
+		"need_category": "Churn Risk",
+		"measure": MODEL_SCORE,
+		"window_days": 1,
+		"threshold": 30,
+		"cooldown_days": 30,
+		"priority": 1,
+		"description": "The active churn model rates the customer's probability of leaving at 30 % or more (the High band).",
+		"suggested_action": "Call the customer soon: the customer-360 shows why the model expects them to leave.",
 	},
 )
