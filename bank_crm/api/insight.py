@@ -166,3 +166,32 @@ def train_model(model: str) -> str:
 	from bank_crm.bank_insight.prediction_models import enqueue_training
 
 	return enqueue_training(doc.name)
+
+
+@frappe.whitelist(methods=["POST"])
+def open_opportunity(customer: str, product: str | None = None) -> str:
+	"""An ERPNext Opportunity for a customer the caller may read, for a bank product if given —
+	refused, naming the reason, when the product is not suitable for the customer (适当性)."""
+	if not isinstance(customer, str) or not frappe.has_permission("Customer", "read", doc=customer):
+		refuse()
+	if product and not frappe.db.exists("Bank Product", {"name": product, "enabled": 1}):
+		bad_argument("product", _("{0} is not an enabled bank product").format(product))
+	company = frappe.defaults.get_user_default("Company") or frappe.db.get_single_value(
+		"Global Defaults", "default_company"
+	)
+	owner = frappe.db.get_value("Customer", customer, "bank_relationship_manager") or frappe.session.user
+	opportunity = frappe.get_doc(
+		{
+			"doctype": "Opportunity",
+			"opportunity_from": "Customer",
+			"party_name": customer,
+			"title": frappe.db.get_value("Customer", customer, "customer_name") or customer,
+			"company": company,
+			"status": "Open",
+			"opportunity_owner": owner,
+			"bank_product": product,  # the suitability check runs on insert
+		}
+	)
+	opportunity.flags.ignore_permissions = True  # the caller may read the customer: the form is theirs
+	opportunity.insert()
+	return opportunity.name

@@ -436,6 +436,22 @@ class TestInsight(FrappeTestCase):
 		visible = other.get("/api/resource/Opportunity", filters=[["name", "=", opportunity]]).json["data"]
 		self.assertEqual(visible, [])
 
+	def test_an_rm_opens_an_opportunity_for_an_own_customer_only_and_only_for_a_suitable_product(self):
+		api = Api(self.tokens[self.rm])
+		url = "/api/method/bank_crm.api.insight.open_opportunity"
+		refused = api.post(url, {"customer": self.theirs})
+		self.assertEqual(refused.status_code, 403, refused.text)
+		made = api.post(url, {"customer": self.mine})
+		self.assertEqual(made.status_code, 200, server_messages(made))
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value("Opportunity", made.json["message"], "party_name"), self.mine)
+		# a wealth product needs a risk assessment in force: the test profile has none
+		unsuitable = api.post(url, {"customer": self.mine, "product": "T-WM-90"})
+		self.assertTrue(400 <= unsuitable.status_code < 500, unsuitable.text)
+		self.assertIn("T-WM-90", server_messages(unsuitable) + unsuitable.text)
+		unknown = api.post(url, {"customer": self.mine, "product": "NO-SUCH-PRODUCT"})
+		self.assertTrue(400 <= unknown.status_code < 500, unknown.text)
+
 	def test_a_contact_that_meets_the_need_closes_the_signal(self):
 		from bank_crm.bank_engagement.test_engagement import interaction
 

@@ -100,6 +100,8 @@ class BankCRM360 {
 				<div class="col-lg-6">${this.money(d)}${this.relationship(d)}${this.timeline(d)}</div>
 			</div>`);
 		this.charts(d);
+		this.page.clear_inner_toolbar();
+		if (h) this.page.add_inner_button(__("Create Opportunity"), () => this.open_opportunity());
 		this.$body.find("button[data-signal]").on("click", (e) => {
 			const $b = $(e.currentTarget);
 			frappe.require("/assets/bank_crm/js/needs.js", () =>
@@ -225,6 +227,18 @@ class BankCRM360 {
 			__("No scores yet.")
 		);
 		return this.card(__("Predictions"), `${churn}${why}${next}${trend}`, this.all("Bank Prediction Score", { profile: d.header.name }));
+	}
+
+	open_opportunity() {
+		frappe.prompt(
+			[{ fieldname: "product", label: __("Bank Product"), fieldtype: "Link", options: "Bank Product" }],
+			(values) =>
+				frappe
+					.xcall("bank_crm.api.insight.open_opportunity", { customer: this.customer, product: values.product || null })
+					.then((name) => frappe.set_route("Form", "Opportunity", name)),
+			__("Create Opportunity"),
+			__("Create")
+		);
 	}
 
 	money(d) {
