@@ -127,16 +127,17 @@ def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
 	for i, (person, _agg) in enumerate(rows):
 		p = churn[i]
 		scores = {c: round(v[i], 4) for c, v in propensity.items()}
+		old = stored.get(person.profile, {})
 		new = {
-			"churn_probability": None if p is None else round(100 * p, 1),
-			"churn_band": None if p is None else band(p),
+			# without an active churn model the churn fields stay as they are
+			"churn_probability": old.get("churn_probability") if p is None else round(100 * p, 1),
+			"churn_band": old.get("churn_band") if p is None else band(p),
 			"propensity_scores": json.dumps(scores, sort_keys=True) if scores else None,
 		}
-		old = stored.get(person.profile, {})
 		if all(_same(old.get(k), v) for k, v in new.items()):
 			continue
 		changes.append((person, new))
-		if p is not None and new["churn_band"] == "High":
+		if p is not None and new["churn_band"] == "High":  # reasons where they are read
 			explain.append(i)
 		history += _history_rows(person, models, new, scores, today, old)
 	reasons_of = _reasons(models, x, explain) if explain else {}
@@ -167,7 +168,7 @@ def _raise_signals(changes, stored: dict, reasons_by_customer: dict[str, str]):
 	entering = [
 		(person, new)
 		for person, new in changes
-		if new["churn_probability"] is not None
+		if new["churn_band"]
 		and new["churn_probability"] >= rule.threshold
 		and (stored.get(person.profile, {}).get("churn_probability") or 0) < rule.threshold
 	]
@@ -294,7 +295,7 @@ def _write(changes, reasons_of: dict[int, str], today):
 	execute_values(f"insert into `{TMP}` values ", values)
 	cursor.execute(
 		f"""update `tab{PROFILE}` p join `{TMP}` t on t.name = p.name
-		set p.churn_probability = t.churn_probability, p.churn_band = t.churn_band,
+		set p.churn_probability = ifnull(t.churn_probability, 0), p.churn_band = t.churn_band,
 			p.propensity_scores = t.propensity_scores, p.top_propensities = t.top_propensities,
 			p.churn_reasons = if(t.churn_band = 'High', if(t.churn_reasons = '', p.churn_reasons, t.churn_reasons), null),
 			p.predicted_on = %s""",

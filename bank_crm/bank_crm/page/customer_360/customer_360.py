@@ -183,13 +183,13 @@ def _value(doc) -> dict:
 def _prediction(doc) -> dict | None:
 	"""The churn score, its band and reasons (in the reader's language), the likely next products
 	and the score's recent trend; None before the first scoring."""
-	if doc.get("churn_probability") is None and not doc.get("top_propensities"):
+	if not doc.get("predicted_on"):
 		return None
 	from bank_crm.core import reasons
 
 	stored = frappe.parse_json(doc.get("churn_reasons") or "[]") or []
 	return {
-		"churn_probability": doc.get("churn_probability"),
+		"churn_probability": doc.get("churn_probability") if doc.get("churn_band") else None,
 		"churn_band": doc.get("churn_band"),
 		"reasons": [reasons.render(reasons.Reason.from_dict(r), lambda s: _(s)) for r in stored],
 		"top_propensities": doc.get("top_propensities"),
