@@ -246,7 +246,38 @@ def explanation_text(customer: str, lang: str | None = None) -> str:
 		tiers,
 		override=_(profile.tier_override, lang=lang) if profile.tier_override else None,
 	)
-	return "\n".join(_(template, lang=lang).format(*args) for template, args in sentences)
+	lines = [_(template, lang=lang).format(*args) for template, args in sentences]
+	return "\n".join(lines + _model_explanation(profile.name, lang))
+
+
+def _model_explanation(profile: str, lang: str) -> list[str]:
+	"""What the churn model decided about the customer and why (PIPL article 24), if it did."""
+	from bank_crm.core import reasons
+
+	row = frappe.db.get_value(
+		PROFILE, profile, ["churn_band", "churn_probability", "churn_reasons", "predicted_on"], as_dict=True
+	)
+	if not row or not row.churn_band:
+		return []
+	lines = [
+		_(
+			"On {0} a churn model of the bank rated the probability that the relationship ends at {1}% ({2}).",
+			lang=lang,
+		).format(row.predicted_on, row.churn_probability, _(row.churn_band, lang=lang))
+	]
+	stored = frappe.parse_json(row.churn_reasons or "[]") or []
+	if stored:
+		lines.append(_("What weighed most:", lang=lang))
+		lines += [
+			"- " + reasons.render(reasons.Reason.from_dict(r), lambda s: _(s, lang=lang)) for r in stored
+		]
+	lines.append(
+		_(
+			"The customer may object to such profiling for marketing at any time; the objection is recorded in the consent ledger.",
+			lang=lang,
+		)
+	)
+	return lines
 
 
 # -- consent withdrawal -----------------------------------------------------------------------------

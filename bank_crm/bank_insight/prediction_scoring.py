@@ -123,10 +123,12 @@ def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
 	stored = _stored([p.profile for p, _a in rows])
 	churn = prediction_training.predict(models.churn[1], x) if models.churn else [None] * len(rows)
 	propensity = {c: prediction_training.predict(b, x) for c, (_n, b) in models.propensity.items()}
+	objecting = _objecting([p.profile for p, _a in rows]) if propensity else set()
 	changes, history, explain = [], [], []
 	for i, (person, _agg) in enumerate(rows):
 		p = churn[i]
-		scores = {c: round(v[i], 4) for c, v in propensity.items()}
+		# PIPL article 24: a customer who objects to profiling is not scored for marketing
+		scores = {} if person.profile in objecting else {c: round(v[i], 4) for c, v in propensity.items()}
 		old = stored.get(person.profile, {})
 		new = {
 			# without an active churn model the churn fields stay as they are
@@ -209,6 +211,23 @@ def _raise_signals(changes, stored: dict, reasons_by_customer: dict[str, str]):
 		)
 		raised.append((person.customer, rule, evidence))
 	return need_detection.raise_signals(raised, profiles, now) if raised else 0
+
+
+def _objecting(profiles: list[str]) -> set[str]:
+	"""The profiles whose customer objects to automated profiling (``core.consent``)."""
+	from bank_crm.core.consent import PROFILING, ConsentRecord, objects_to_profiling
+
+	rows = frappe.db.sql(
+		"""select parent, purpose, channel, granted_on, withdrawn_on from `tabBank Consent Record`
+		where parenttype = %(parenttype)s and parentfield = 'consents' and purpose = %(purpose)s
+			and parent in %(profiles)s""",
+		{"parenttype": PROFILE, "purpose": PROFILING, "profiles": profiles or [""]},
+	)
+	ledger: dict[str, list] = {}
+	for parent, purpose, channel, granted, withdrawn in rows:
+		ledger.setdefault(parent, []).append(ConsentRecord(purpose, channel, granted, withdrawn))
+	now = now_datetime()
+	return {parent for parent, records in ledger.items() if objects_to_profiling(records, now)}
 
 
 def _same(a, b) -> bool:

@@ -224,6 +224,31 @@ class TestPredictionModels(FrappeTestCase):
 			"Bank Prediction Score", {"model": doc.name, "customer": ("in", self.customers)}
 		)
 		self.assertEqual(history, CUSTOMERS, "one score per customer on the first night")
+		# the data-subject explanation includes the model's decision and reasons (PIPL article 24)
+		from bank_crm.bank_customer.data_subject_rights import explanation_text
+
+		leaver = self.customers[0]
+		text = explanation_text(leaver, lang="en")
+		self.assertIn("churn model", text)
+		self.assertIn(
+			str(frappe.db.get_value("Bank Customer Profile", {"customer": leaver}, "churn_probability")), text
+		)
+		# an objection to profiling: the customer is not scored for marketing
+		profile = frappe.get_doc("Bank Customer Profile", {"customer": self.customers[1]})
+		self.assertNotIn(profile.name, prediction_scoring._objecting([profile.name]))
+		profile.append(
+			"consents",
+			{
+				"purpose": "Automated Profiling",
+				"channel": "All Channels",
+				"granted_on": add_days(self.today, -30),
+				"withdrawn_on": add_days(self.today, -1),
+				"evidence_type": "Signed Form",
+				"withdrawal_evidence": "客户来电拒绝营销画像",
+			},
+		)
+		profile.save()
+		self.assertIn(profile.name, prediction_scoring._objecting([profile.name]))
 		# a second run over the same data writes nothing
 		again = frappe.get_doc("Bank Prediction Run", prediction_scoring.run_scoring(self.today))
 		self.assertNotEqual(again.name, run.name)

@@ -17,7 +17,10 @@ SERVICE = "Service"
 MARKETING = "Marketing"
 DATA_SHARING = "Data Sharing"
 SENSITIVE_DATA = "Sensitive Data"
-PURPOSES = (SERVICE, MARKETING, DATA_SHARING, SENSITIVE_DATA)
+# PIPL article 24: scoring a customer by a model for marketing (product propensity). Allowed until
+# the customer objects — a withdrawn row of this purpose with none in force after it.
+PROFILING = "Automated Profiling"
+PURPOSES = (SERVICE, MARKETING, DATA_SHARING, SENSITIVE_DATA, PROFILING)
 
 ALL_CHANNELS = "All Channels"
 CHANNELS = (ALL_CHANNELS, "Visit", "Phone", "SMS", "Email", "App Push", "WeChat")
@@ -42,6 +45,14 @@ def has_consent(records: Iterable[ConsentRecord], purpose: str, channel: str, at
 		if r.granted_on <= at and (r.withdrawn_on is None or r.withdrawn_on > at):
 			return True
 	return False
+
+
+def objects_to_profiling(records: Iterable[ConsentRecord], at: datetime) -> bool:
+	"""Whether the customer has objected to automated profiling for marketing (PIPL article 24):
+	a consent of the purpose was withdrawn and none is in force now."""
+	records = [r for r in records if r.purpose == PROFILING]
+	withdrawn = any(r.withdrawn_on is not None and r.withdrawn_on <= at for r in records)
+	return withdrawn and not has_consent(records, PROFILING, ALL_CHANNELS, at)
 
 
 def check_row(row: Mapping, index: int, field: str = "consents") -> None:
