@@ -68,41 +68,85 @@ def dataset(target: Target, as_of: date, batch: int = 20_000, limit: int | None 
 
 
 def _labelled(target: Target, as_of: date, rows) -> Dataset:
-	customers = in_list([p.customer for p, _a in rows])
-	ended = dict(
+	customers = [p.customer for p, _a in rows]
+	facts = _outcome_facts(target, as_of, customers)
+	out = Dataset()
+	for person, agg in rows:
+		if target.kind != CHURN and target.category in agg.held:
+			continue  # "next product": customers who do not hold the category yet
+		before = agg.deposit + agg.aum if agg.has_snapshot else None
+		label = _label(target, as_of, person.customer, before, facts)
+		if label is None:
+			continue  # no longer a customer on the as-of date
+		out.x.append(pf.derive(agg))
+		out.y.append(label)
+		out.gender.append(person.gender or "Unknown")
+		out.age_band.append(model_metrics.age_band(person.date_of_birth, as_of))
+		out.customers.append(person.customer)
+	return out
+
+
+def outcomes(target: Target, as_of: date, customers: list[str]) -> dict[str, int]:
+	"""What became of ``customers`` in the horizon after ``as_of`` (1: the predicted outcome
+	happened); customers who were no longer customers on the as-of date are left out."""
+	facts = _outcome_facts(target, as_of, customers)
+	before = dict(
 		frappe.db.sql(
-			f"""select customer, relationship_ended_on from `tab{prediction_data.PROFILE}`
-			where customer in {customers} and relationship_ended_on is not null"""
+			f"""select c.customer, (select s.deposit_balance + s.aum from `tabBank Financial Snapshot` s
+				where s.customer = c.customer and s.as_of_date < %s order by s.as_of_date desc limit 1)
+			from (select distinct customer from `tab{prediction_data.PROFILE}` where customer in {in_list(customers)}) c""",
+			(as_of,),
 		)
 	)
+	out = {}
+	for customer in customers:
+		label = _label(target, as_of, customer, before.get(customer), facts)
+		if label is not None:
+			out[customer] = label
+	return out
+
+
+def _outcome_facts(target: Target, as_of: date, customers: list[str]) -> dict:
+	"""What the labels read of the horizon after ``as_of``, for a batch of customers."""
+	names = in_list(customers or [""])
 	end = prediction_labels.horizon_end(as_of, target.horizon_days)
+	facts = {
+		"ended": dict(
+			frappe.db.sql(
+				f"""select customer, relationship_ended_on from `tab{prediction_data.PROFILE}`
+				where customer in {names} and relationship_ended_on is not null"""
+			)
+		)
+	}
 	if target.kind == CHURN:
-		lowest = dict(
+		facts["lowest"] = dict(
 			frappe.db.sql(
 				f"""select customer, min(deposit_balance + aum) from `tabBank Financial Snapshot`
-				where customer in {customers} and as_of_date > %s and as_of_date <= %s group by customer""",
+				where customer in {names} and as_of_date > %s and as_of_date <= %s group by customer""",
 				(as_of, end),
 			)
 		)
 	else:
-		opened = frappe.db.sql(
+		openings: dict[str, list] = {}
+		for customer, on, category in frappe.db.sql(
 			f"""select h.customer, h.opened_on, p.category from `tabBank Product Holding` h
 			join `tabBank Product` p on p.name = h.product
-			where h.customer in {customers} and h.opened_on > %s and h.opened_on <= %s""",
+			where h.customer in {names} and h.opened_on > %s and h.opened_on <= %s""",
 			(as_of, end),
-		)
-		openings: dict[str, list] = {}
-		for customer, on, category in opened:
+		):
 			openings.setdefault(customer, []).append((on, category))
-	out = Dataset()
-	for person, agg in rows:
-		ended_on = ended.get(person.customer)
-		if ended_on and ended_on <= as_of:
-			continue  # no longer a customer on the as-of date
-		if target.kind == CHURN:
-			before = agg.deposit + agg.aum if agg.has_snapshot else None
-			low = lowest.get(person.customer)
-			label = prediction_labels.churned(
+		facts["openings"] = openings
+	return facts
+
+
+def _label(target: Target, as_of: date, customer: str, before: float | None, facts: dict) -> int | None:
+	ended_on = facts["ended"].get(customer)
+	if ended_on and ended_on <= as_of:
+		return None
+	if target.kind == CHURN:
+		low = facts["lowest"].get(customer)
+		return int(
+			prediction_labels.churned(
 				as_of,
 				target.horizon_days,
 				ended_on,
@@ -110,18 +154,12 @@ def _labelled(target: Target, as_of: date, rows) -> Dataset:
 				[(as_of + timedelta(days=1), float(low))] if low is not None else [],
 				target.drop_share,
 			)
-		else:
-			if target.category in agg.held:
-				continue  # "next product": customers who do not hold the category yet
-			label = prediction_labels.opened_category(
-				as_of, target.horizon_days, openings.get(person.customer, []), target.category
-			)
-		out.x.append(pf.derive(agg))
-		out.y.append(int(label))
-		out.gender.append(person.gender or "Unknown")
-		out.age_band.append(model_metrics.age_band(person.date_of_birth, as_of))
-		out.customers.append(person.customer)
-	return out
+		)
+	return int(
+		prediction_labels.opened_category(
+			as_of, target.horizon_days, facts["openings"].get(customer, []), target.category
+		)
+	)
 
 
 # -- models -----------------------------------------------------------------------------------

@@ -264,3 +264,26 @@ class TestPredictionModels(FrappeTestCase):
 			frappe.db.count("Bank Prediction Score", {"model": doc.name, "customer": ("in", self.customers)}),
 			history,
 		)
+
+	def test_prediction_outcomes_show_how_the_scored_customers_behaved(self):
+		from bank_crm.bank_insight import prediction_scoring
+		from bank_crm.bank_insight.report.prediction_outcomes import prediction_outcomes
+
+		doc = self.model()
+		prediction_models.train_and_validate(doc.name)
+		frappe.db.set_value(MODEL, {"status": "Active"}, "status", "Retired")
+		frappe.db.set_value(MODEL, doc.name, {"status": "Active", "passes": 1})
+		frappe.db.commit()
+		day = add_days(self.today, -120)
+		prediction_scoring.run_scoring(day)
+		with self.assertRaises(frappe.ValidationError):  # the horizon has not passed for today's scores
+			prediction_outcomes.execute({"model": doc.name, "scored_on": self.today})
+		_columns, rows, _m, chart, summary = prediction_outcomes.execute(
+			{"model": doc.name, "scored_on": day}
+		)
+		figures = {s["label"]: s["value"] for s in summary}
+		self.assertGreaterEqual(figures["Customers"], CUSTOMERS)
+		self.assertGreater(figures["Realised ROC AUC"], 0.8)
+		self.assertEqual(figures["Hit Rate of the High Band (%)"], 100.0)
+		self.assertEqual({r["band"] for r in rows} >= {"High", "Low"}, True)
+		self.assertTrue(chart)
