@@ -79,12 +79,13 @@ def load_parts(
 
 		part("segmentation_run", lambda: run_segmentation("On Demand", today=today_date))
 	if demos:
-		from bank_crm.demo import engagement, insight, outreach, service
+		from bank_crm.demo import engagement, insight, outreach, prediction, service
 
 		part("service", lambda: service.load(seed=seed))
 		part("engagement", lambda: engagement.load(seed=seed, today=today_date))
 		part("insight", lambda: insight.load(seed=seed))
 		part("outreach", lambda: outreach.load(seed=seed))
+		part("prediction", lambda: prediction.load(today=today_date))
 	seconds["total"] = round(time.monotonic() - started, 1)
 	print(f"bank_crm demo: {result}")
 	return result
@@ -95,10 +96,11 @@ def clear() -> dict:
 	profiles, then the staff and branches."""
 	import frappe
 
-	from bank_crm.demo import customers, engagement, insight, outreach, service, staff
+	from bank_crm.demo import customers, engagement, insight, outreach, prediction, service, staff
 	from bank_crm.utils.traces import flush_search_queue, remove_orphan_search_rows
 
 	flush_search_queue()
+	prediction.clear()
 	outreach.clear()
 	insight.clear()
 	service.clear()

@@ -352,12 +352,21 @@ def month_ends(today: date, months: int) -> list[date]:
 	return out[::-1]
 
 
+def _pattern(rng: random.Random) -> str:
+	return rng.choices(("steady", "churn", "dormant", "prospect", "grower"), (74, 8, 5, 3, 10))[0]
+
+
+def snapshot_pattern(seq: int, seed: int = 42) -> str:
+	"""The balance pattern of demo customer ``seq`` (the first draw of its snapshot history)."""
+	return _pattern(random.Random(seed * 7919 + seq))
+
+
 def snapshot_history(c: DemoCustomer, months: int, today: date, seed: int = 42) -> list[dict]:
 	"""Monthly snapshots with realistic patterns: growth, churn (a sharp fall), dormancy,
 	prospects without data; corporates an order of magnitude larger."""
 	rng = random.Random(seed * 7919 + c.seq)
 	corporate = c.profile_type == verification.CORPORATE
-	pattern = rng.choices(("steady", "churn", "dormant", "prospect", "grower"), (74, 8, 5, 3, 10))[0]
+	pattern = _pattern(rng)
 	if pattern == "prospect" or months <= 0:
 		return []
 	scale = 50 if corporate else 1
@@ -378,6 +387,11 @@ def snapshot_history(c: DemoCustomer, months: int, today: date, seed: int = 42) 
 			deposit *= 0.45
 			aum *= 0.4
 			products = max(1, products - 1)
+		elif pattern == "churn" and months_left <= 5:
+			# the early signs a model can learn: a slow slide (under the Churn Risk rule's 30 % in
+			# 90 days) while the customer stops using the app (``demo.insight``)
+			deposit *= 0.9
+			aum *= 0.9
 		elif pattern == "grower":
 			deposit *= rng.uniform(1.03, 1.12)
 			aum *= rng.uniform(1.03, 1.15)

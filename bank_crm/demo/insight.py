@@ -13,6 +13,7 @@ import random
 from datetime import date, datetime, timedelta
 
 from bank_crm.core import signals
+from bank_crm.demo import generator
 from bank_crm.demo.base import CUSTOMER_PREFIX
 
 # code, Chinese name, category, risk level
@@ -71,8 +72,11 @@ def _holding(customer, product, opened, matures, rng):
 	}
 
 
-def events_for(customer: str, rng: random.Random, now: datetime, persona: str, deposit: float) -> list[dict]:
-	"""Six months of a customer's activity; the persona adds the pattern a rule looks for."""
+def events_for(
+	customer: str, rng: random.Random, now: datetime, persona: str, deposit: float, leaving: bool = False
+) -> list[dict]:
+	"""Six months of a customer's activity; the persona adds the pattern a rule looks for. A
+	customer who is ``leaving`` stops using the app four months before the end."""
 	events = []
 	seq = [0]
 
@@ -92,8 +96,13 @@ def events_for(customer: str, rng: random.Random, now: datetime, persona: str, d
 		)
 
 	start = now - timedelta(days=182)
+	active_days = 60 if leaving else 182
 	for _ in range(rng.randint(6, 40)):
-		add("App Login", start + timedelta(minutes=rng.randint(0, 182 * 1440 - 60)), channel="Mobile App")
+		add(
+			"App Login",
+			start + timedelta(minutes=rng.randint(0, active_days * 1440 - 60)),
+			channel="Mobile App",
+		)
 	for _ in range(rng.randint(0, 4)):
 		add(
 			"Card Spending",
@@ -178,7 +187,8 @@ def load(seed: int = 42, now=None) -> dict:
 		for customer, deposit in customers[start : start + 2000]:
 			kind = persona(rng)
 			holdings += holdings_for(customer, rng, now.date(), kind)
-			events += events_for(customer, rng, now, kind, float(deposit))
+			leaving = generator.snapshot_pattern(int(customer[len(CUSTOMER_PREFIX) :]), seed) == "churn"
+			events += events_for(customer, rng, now, kind, float(deposit), leaving)
 		counts["holdings"] += activity.ingest_holdings(holdings, today=now.date())["inserted"]
 		counts["events"] += activity.ingest_events(events, source="demo-core", now=now)["inserted"]
 		frappe.db.commit()
