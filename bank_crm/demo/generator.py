@@ -379,6 +379,8 @@ def snapshot_history(c: DemoCustomer, months: int, today: date, seed: int = 42) 
 	yld = rng.uniform(1.2, 3.8)
 	if pattern == "dormant":
 		deposit, aum, loan, products = rng.uniform(0, 80), 0.0, 0.0, 1
+	# some steady customers dip like a leaver for a while, then recover: a slide alone is no churn
+	dip = pattern == "steady" and rng.random() < 0.1
 	rows = []
 	dates = month_ends(today, months)
 	for i, as_of in enumerate(dates):
@@ -387,11 +389,14 @@ def snapshot_history(c: DemoCustomer, months: int, today: date, seed: int = 42) 
 			deposit *= 0.45
 			aum *= 0.4
 			products = max(1, products - 1)
-		elif pattern == "churn" and months_left <= 5:
+		elif (pattern == "churn" or dip) and 3 <= months_left <= 5:
 			# the early signs a model can learn: a slow slide (under the Churn Risk rule's 30 % in
-			# 90 days) while the customer stops using the app (``demo.insight``)
+			# 90 days), with most leavers no longer using the app (``demo.insight``)
 			deposit *= 0.9
 			aum *= 0.9
+		elif dip:
+			deposit *= 1.08
+			aum *= 1.05
 		elif pattern == "grower":
 			deposit *= rng.uniform(1.03, 1.12)
 			aum *= rng.uniform(1.03, 1.15)

@@ -72,11 +72,19 @@ def _holding(customer, product, opened, matures, rng):
 	}
 
 
+def silent(customer: str, seed: int = 42) -> bool:
+	"""Whether the customer stops using the app four months before the end: most leavers
+	(``generator.snapshot_pattern`` "churn"), and some quiet customers who stay."""
+	seq = int(customer[len(CUSTOMER_PREFIX) :])
+	leaving = generator.snapshot_pattern(seq, seed) == "churn"
+	return random.Random(f"{seed}-app-{seq}").random() < (0.7 if leaving else 0.12)
+
+
 def events_for(
-	customer: str, rng: random.Random, now: datetime, persona: str, deposit: float, leaving: bool = False
+	customer: str, rng: random.Random, now: datetime, persona: str, deposit: float, silent: bool = False
 ) -> list[dict]:
 	"""Six months of a customer's activity; the persona adds the pattern a rule looks for. A
-	customer who is ``leaving`` stops using the app four months before the end."""
+	``silent`` customer stops using the app four months before the end."""
 	events = []
 	seq = [0]
 
@@ -96,7 +104,7 @@ def events_for(
 		)
 
 	start = now - timedelta(days=182)
-	active_days = 60 if leaving else 182
+	active_days = 60 if silent else 182
 	for _ in range(rng.randint(6, 40)):
 		add(
 			"App Login",
@@ -187,8 +195,7 @@ def load(seed: int = 42, now=None) -> dict:
 		for customer, deposit in customers[start : start + 2000]:
 			kind = persona(rng)
 			holdings += holdings_for(customer, rng, now.date(), kind)
-			leaving = generator.snapshot_pattern(int(customer[len(CUSTOMER_PREFIX) :]), seed) == "churn"
-			events += events_for(customer, rng, now, kind, float(deposit), leaving)
+			events += events_for(customer, rng, now, kind, float(deposit), silent(customer, seed))
 		counts["holdings"] += activity.ingest_holdings(holdings, today=now.date())["inserted"]
 		counts["events"] += activity.ingest_events(events, source="demo-core", now=now)["inserted"]
 		frappe.db.commit()
