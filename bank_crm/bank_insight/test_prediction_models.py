@@ -174,6 +174,15 @@ class TestPredictionModels(FrappeTestCase):
 			frappe.set_user("Administrator")
 			frappe.db.rollback()
 
+	def active_model(self):
+		"""A trained model made the one active churn model (as the Workflow leaves it)."""
+		doc = self.model()
+		prediction_models.train_and_validate(doc.name)
+		frappe.db.set_value(MODEL, {"status": "Active"}, "status", "Retired")  # other tests' models
+		frappe.db.set_value(MODEL, doc.name, {"status": "Active", "passes": 1})
+		frappe.db.commit()
+		return doc
+
 	def validated_model(self, passes=1) -> str:
 		"""A model as its training job leaves it, asked for activation."""
 		doc = self.model()
@@ -186,11 +195,7 @@ class TestPredictionModels(FrappeTestCase):
 	def test_nightly_scoring_writes_changed_scores_once_with_reasons_for_the_high_band(self):
 		from bank_crm.bank_insight import prediction_scoring
 
-		doc = self.model()
-		prediction_models.train_and_validate(doc.name)
-		frappe.db.set_value(MODEL, {"status": "Active"}, "status", "Retired")  # other tests' models
-		frappe.db.set_value(MODEL, doc.name, {"status": "Active", "passes": 1})
-		frappe.db.commit()
+		doc = self.active_model()
 		run = frappe.get_doc("Bank Prediction Run", prediction_scoring.run_scoring(self.today))
 		self.assertEqual(run.status, "Completed", run.error_log)
 		self.assertGreaterEqual(run.customers_scored, CUSTOMERS)
@@ -269,11 +274,7 @@ class TestPredictionModels(FrappeTestCase):
 		from bank_crm.bank_insight import prediction_scoring
 		from bank_crm.bank_insight.report.prediction_outcomes import prediction_outcomes
 
-		doc = self.model()
-		prediction_models.train_and_validate(doc.name)
-		frappe.db.set_value(MODEL, {"status": "Active"}, "status", "Retired")
-		frappe.db.set_value(MODEL, doc.name, {"status": "Active", "passes": 1})
-		frappe.db.commit()
+		doc = self.active_model()
 		day = add_days(self.today, -120)
 		prediction_scoring.run_scoring(day)
 		with self.assertRaises(frappe.ValidationError):  # the horizon has not passed for today's scores
