@@ -81,6 +81,7 @@ class _Models:
 	def __init__(self, names: list[str]):
 		self.churn = None
 		self.propensity: dict[str, object] = {}
+		self.names = "\n".join(sorted(names))
 		for name in names:
 			doc = frappe.get_doc(MODEL, name)
 			if doc.status != "Active":
@@ -135,6 +136,8 @@ def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
 			"churn_probability": old.get("churn_probability") if p is None else round(100 * p, 1),
 			"churn_band": old.get("churn_band") if p is None else band(p),
 			"propensity_scores": json.dumps(scores, sort_keys=True) if scores else None,
+			# a newly activated model scores everyone once, so that its history is whole
+			"prediction_models": models.names,
 		}
 		if all(_same(old.get(k), v) for k, v in new.items()):
 			continue
@@ -240,8 +243,8 @@ def _same(a, b) -> bool:
 
 def _stored(profiles: list[str]) -> dict[str, dict]:
 	rows = frappe.db.sql(
-		f"""select name, customer_name, churn_probability, churn_band, propensity_scores, relationship_manager,
-		branch from `tab{PROFILE}` where name in %(names)s""",
+		f"""select name, customer_name, churn_probability, churn_band, propensity_scores, prediction_models,
+		relationship_manager, branch from `tab{PROFILE}` where name in %(names)s""",
 		{"names": profiles or [""]},
 		as_dict=True,
 	)
@@ -307,6 +310,7 @@ def _write(changes, reasons_of: dict[int, str], today):
 				new["propensity_scores"],
 				_top_propensities(new["propensity_scores"]),
 				reasons_of.get(i, ""),
+				new["prediction_models"],
 			)
 		)
 	cursor = frappe.db._cursor
@@ -316,6 +320,7 @@ def _write(changes, reasons_of: dict[int, str], today):
 		f"""update `tab{PROFILE}` p join `{TMP}` t on t.name = p.name
 		set p.churn_probability = ifnull(t.churn_probability, 0), p.churn_band = t.churn_band,
 			p.propensity_scores = t.propensity_scores, p.top_propensities = t.top_propensities,
+			p.prediction_models = t.prediction_models,
 			p.churn_reasons = if(t.churn_band = 'High', if(t.churn_reasons = '', p.churn_reasons, t.churn_reasons), null),
 			p.predicted_on = %s""",
 		(today,),
@@ -335,7 +340,7 @@ def _ensure_tmp_table():
 	frappe.db._cursor.execute(
 		f"""create temporary table if not exists `{TMP}` (name varchar(140) primary key,
 		churn_probability decimal(21,9), churn_band varchar(140), propensity_scores text,
-		top_propensities varchar(140), churn_reasons text)"""
+		top_propensities varchar(140), churn_reasons text, prediction_models text)"""
 	)
 
 

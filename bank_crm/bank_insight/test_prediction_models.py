@@ -78,7 +78,8 @@ class TestPredictionModels(FrappeTestCase):
 		frappe.db.delete("Bank Need Signal", {"name": ("in", signals or [""])})
 		frappe.db.sql(
 			"""update `tabBank Customer Profile` set churn_probability = 0, churn_band = null,
-			churn_reasons = null, propensity_scores = null, top_propensities = null, predicted_on = null
+			churn_reasons = null, propensity_scores = null, top_propensities = null, predicted_on = null,
+			prediction_models = null
 			where predicted_on is not null"""
 		)  # the scoring run scored every customer of the site
 		frappe.db.delete(MODEL, {"name": ("in", names or [""])})
