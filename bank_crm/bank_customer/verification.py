@@ -71,7 +71,7 @@ def refresh_verification_status(today=None):
 	now = now_datetime()
 	rows = [
 		(
-			frappe.generate_hash(length=10),
+			frappe.generate_hash(length=16),
 			"Open",
 			"Medium",
 			row.reverification_due_on,

@@ -185,7 +185,7 @@ def record_events(today: date, lo: str = "", hi: str = "") -> int:
 	for rule in rules():
 		rows = [
 			{
-				"name": frappe.generate_hash(length=12),
+				"name": frappe.generate_hash(length=16),
 				"customer": event.customer,
 				"customer_name": head[2],
 				"event_type": event.event_type,
@@ -347,7 +347,7 @@ def _act(ev, greetings, tier, langs=None):
 				ev.customer_name, _(ev.event_type, lang=lang), ev.event_date
 			)
 		task = {
-			"name": frappe.generate_hash(length=10),
+			"name": frappe.generate_hash(length=16),
 			"status": "Open",
 			"priority": "Medium",
 			"allocated_to": ev.relationship_manager,

@@ -452,7 +452,7 @@ class _Subjects:
 
 def _new_item(line, due, done, today, profile, customer, cname, tier, rm, branch, subjects) -> dict:
 	return {
-		"name": frappe.generate_hash(length=12),
+		"name": frappe.generate_hash(length=16),
 		"customer": customer,
 		"customer_name": cname,
 		"profile": profile,
@@ -619,7 +619,7 @@ def create_due_tasks(today: date, reminder_days: int, profiles: list[str] | None
 				text += " — " + theme
 			todos.append(
 				{
-					"name": frappe.generate_hash(length=10),
+					"name": frappe.generate_hash(length=16),
 					"status": "Open",
 					"priority": "High" if due < today else "Medium",
 					"date": due,

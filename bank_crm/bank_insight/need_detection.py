@@ -542,7 +542,7 @@ def _write(raised, profiles, now) -> int:
 		lang = langs.get(rm, default)
 		summary = describe(rule, evidence, lang)
 		action = _(actions.get(rule.name) or "", lang=lang)
-		name = frappe.generate_hash(length=12)
+		name = frappe.generate_hash(length=16)
 		rows.append(
 			{
 				"name": name,
@@ -568,7 +568,7 @@ def _write(raised, profiles, now) -> int:
 				"signal_key": f"{customer}|{rule.name}|{now.isoformat(sep=' ', timespec='seconds')}",
 				# the task's name is known before it is written: no UPDATE … JOIN afterwards (which
 				# deadlocked with another shard's on ToDo's index)
-				"todo": frappe.generate_hash(length=10) if rm else None,
+				"todo": frappe.generate_hash(length=16) if rm else None,
 				"_assign": json.dumps([rm]) if rm else None,
 			}
 		)

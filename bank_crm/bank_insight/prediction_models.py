@@ -128,7 +128,10 @@ def reference_sample(booster, data: training.Dataset, size: int = REFERENCE_ROWS
 	"""Every k-th training row's features and score: what the nightly runs' drift is measured against."""
 	step = max(1, len(data.x) // size)
 	rows = data.x[::step][:size]
-	return {"scores": [round(s, 6) for s in training.predict(booster, rows)], "features": rows}
+	return {
+		"scores": [round(s, 6) for s in training.predict(booster, rows)],
+		"features": [list(r) for r in rows],
+	}
 
 
 def load(doc):

@@ -404,7 +404,7 @@ def _tell_administrators(doc, drift: dict):
 		"Notification Log",
 		[
 			{
-				"name": frappe.generate_hash(length=10),
+				"name": frappe.generate_hash(length=16),
 				"subject": subject,
 				"type": "Alert",
 				"for_user": user,

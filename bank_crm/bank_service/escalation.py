@@ -76,7 +76,7 @@ def recipients(
 def notification_rows(users, doctype: str, name: str, subject: str, now) -> list[dict]:
 	return [
 		{
-			"name": frappe.generate_hash(length=10),
+			"name": frappe.generate_hash(length=16),
 			"creation": now,
 			"modified": now,
 			"owner": "Administrator",
@@ -95,7 +95,7 @@ def notification_rows(users, doctype: str, name: str, subject: str, now) -> list
 
 def log_row(doctype, name, customer, level, users, kind, deadline, reason, now) -> dict:
 	return {
-		"name": frappe.generate_hash(length=12),
+		"name": frappe.generate_hash(length=16),
 		"creation": now,
 		"modified": now,
 		"owner": "Administrator",
