@@ -50,6 +50,7 @@ HEADER = (
 	"churn_band",
 	"churn_reasons",
 	"top_propensities",
+	"propensity_scores",
 	"predicted_on",
 )
 # of HEADER, read with permission level 1 on the profile only
@@ -59,6 +60,7 @@ LEVEL_ONE = (
 	"churn_band",
 	"churn_reasons",
 	"top_propensities",
+	"propensity_scores",
 	"predicted_on",
 )
 CONSENT_PURPOSES = ("Service", "Marketing", "Sensitive Data")
@@ -192,7 +194,7 @@ def _prediction(doc) -> dict | None:
 		"churn_probability": doc.get("churn_probability") if doc.get("churn_band") else None,
 		"churn_band": doc.get("churn_band"),
 		"reasons": [reasons.render(reasons.Reason.from_dict(r), lambda s: _(s)) for r in stored],
-		"top_propensities": doc.get("top_propensities"),
+		"top_propensities": _likely_products(doc),
 		"predicted_on": doc.get("predicted_on"),
 		"trend": _list(
 			"Bank Prediction Score",
@@ -202,6 +204,13 @@ def _prediction(doc) -> dict | None:
 			limit_page_length=SHOWN,
 		),
 	}
+
+
+def _likely_products(doc) -> str | None:
+	"""The two likeliest next product categories, in the reader's language."""
+	scores = frappe.parse_json(doc.get("propensity_scores") or "{}") or {}
+	top = sorted(scores.items(), key=lambda kv: -kv[1])[:2]
+	return ", ".join(f"{_(category)} {100 * score:.0f}%" for category, score in top) or None
 
 
 def _money(customer: str) -> dict:
