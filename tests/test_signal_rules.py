@@ -287,3 +287,66 @@ def test_median_time_to_act():
 	assert signals.median_hours([timedelta(hours=1), timedelta(hours=3)]) == 2
 	assert signals.median_hours([]) is None
 	assert signals.expired(NOW - timedelta(days=31), 30, NOW) and not signals.expired(NOW, 0, NOW)
+
+
+# -- model-score rules -------------------------------------------------------------------------
+CHURN_RULE = Rule("Predicted Churn", "Churn Risk", signals.MODEL_SCORE, 30, 1, 30)
+WEALTH_RULE = Rule(
+	"Predicted Wealth Need",
+	"Payroll and Wealth",
+	signals.MODEL_SCORE,
+	40,
+	1,
+	90,
+	propensity_category="Wealth",
+)
+
+
+def test_a_churn_rule_reads_the_churn_probability_and_a_propensity_rule_its_category():
+	propensities = {"Wealth": 0.456, "Loan": 0.9}
+	assert signals.model_score(CHURN_RULE, 31.5, propensities) == 31.5
+	assert signals.model_score(WEALTH_RULE, 31.5, propensities) == 45.6
+	# a customer who objects to profiling has no propensities: the rule has nothing to read
+	assert signals.model_score(WEALTH_RULE, 31.5, {}) is None
+	assert signals.model_score(CHURN_RULE, None, propensities) is None
+
+
+def test_a_signal_is_raised_only_on_the_way_into_the_band():
+	assert signals.score_entering(WEALTH_RULE, 12.0, 40.0)
+	assert signals.score_entering(WEALTH_RULE, None, 55.0)
+	assert not signals.score_entering(WEALTH_RULE, 41.0, 60.0)  # already in: no new signal
+	assert not signals.score_entering(WEALTH_RULE, 10.0, 39.9)
+	assert not signals.score_entering(WEALTH_RULE, 50.0, None)
+
+
+def test_a_propensity_needs_a_model_score_rule_and_a_score_at_most_100():
+	assert ("propensity_category", "only a model-score rule acts on a propensity") in signals.validate(
+		Rule(
+			"x",
+			"Other",
+			signals.COUNT,
+			3,
+			30,
+			0,
+			event_types=frozenset({"Login"}),
+			propensity_category="Loan",
+		)
+	)
+	assert ("threshold", "a model score is a probability: at most 100") in signals.validate(
+		Rule("x", "Churn Risk", signals.MODEL_SCORE, 120, 1, 0)
+	)
+	assert signals.validate(WEALTH_RULE) == []
+
+
+def test_the_default_rules_include_a_wealth_propensity_rule_that_validates():
+	spec = next(r for r in signals.DEFAULT_RULES if r["rule_name"] == "Predicted Wealth Need")
+	rule = Rule(
+		spec["rule_name"],
+		spec["need_category"],
+		spec["measure"],
+		spec["threshold"],
+		spec["window_days"],
+		spec["cooldown_days"],
+		propensity_category=spec["propensity_category"],
+	)
+	assert signals.validate(rule) == [] and rule.trigger == signals.SCORES

@@ -65,3 +65,15 @@ def test_no_recommendation_above_the_customers_level_ever_passes(risk, tolerance
 	# a broadcast recipient is skipped by the same rule
 	skipped = broadcast.suitable(risk, tolerance, not in_force) is not None
 	assert skipped == (not passed)
+
+
+def test_the_first_suitable_product_not_held_is_suggested():
+	today = date(2026, 12, 7)
+	valid = today + timedelta(days=200)
+	candidates = [("WM-R4", "R4"), ("WM-R3", "R3"), ("WM-R2", "R2"), ("WM-R1", "R1")]
+	assert suitability.first_suitable(candidates, set(), "C3", valid, today) == "WM-R3"
+	assert suitability.first_suitable(candidates, {"WM-R3"}, "C3", valid, today) == "WM-R2"
+	# no assessment in force: only R1 products
+	assert suitability.first_suitable(candidates, set(), "C5", today - timedelta(days=1), today) == "WM-R1"
+	assert suitability.first_suitable(candidates, {"WM-R1"}, None, None, today) is None
+	assert suitability.first_suitable([], set(), "C5", valid, today) is None

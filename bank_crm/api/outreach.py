@@ -28,9 +28,11 @@ def preview(broadcast: str) -> dict:
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET", "POST"])
-def opt_out(b: str | None = None, c: str | None = None, t: str | None = None):
+def opt_out(b: str | None = None, c: str | None = None, t: str | None = None, profiling: str | None = None):
 	"""The unsubscribe link of a marketing email (no login: the link is signed). Opening it asks
-	to confirm; the confirmation (a POST) withdraws the marketing consent."""
+	to confirm; the confirmation (a POST) withdraws the marketing consent and, when ticked (as
+	it is for a broadcast chosen by predicted need), objects to automated profiling (PIPL
+	article 24)."""
 	import hmac
 
 	valid = all(isinstance(v, str) and v for v in (b, c, t)) and hmac.compare_digest(
@@ -50,14 +52,22 @@ def opt_out(b: str | None = None, c: str | None = None, t: str | None = None):
 		fields = "".join(
 			f'<input type="hidden" name="{k}" value="{esc(v)}">' for k, v in (("b", b), ("c", c), ("t", t))
 		)
+		checked = " checked" if broadcasts.chosen_by_prediction(b) else ""
 		frappe.respond_as_web_page(
 			_("Unsubscribe"),
 			f"<p>{esc(_('Stop receiving marketing messages from us? Service notices will still reach you.'))}</p>"
 			f'<form method="post" action="/api/method/bank_crm.api.outreach.opt_out">{fields}'
+			f'<p><label><input type="checkbox" name="profiling" value="1"{checked}> '
+			f"{esc(_('Also object to the automated analysis of my data for marketing offers'))}</label></p>"
 			f'<button class="btn btn-primary" type="submit">{esc(_("Unsubscribe"))}</button></form>',
 		)
 		return
-	withdraw_marketing(c, _("Unsubscribe link in broadcast {0}").format(b), broadcast=b)
+	evidence = _("Unsubscribe link in broadcast {0}").format(b)
+	withdraw_marketing(c, evidence, broadcast=b)
+	if profiling in ("1", "on"):
+		from bank_crm.bank_customer.data_subject_rights import object_to_profiling
+
+		object_to_profiling(c, evidence)
 	frappe.respond_as_web_page(
 		_("Unsubscribed"),
 		_("You will no longer receive marketing messages from us. Service notices still reach you."),

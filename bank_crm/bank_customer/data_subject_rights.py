@@ -16,6 +16,7 @@ from frappe import _
 from frappe.utils import cint, getdate, now_datetime, today
 
 from bank_crm.core import rights
+from bank_crm.core.consent import PROFILING
 from bank_crm.utils.bulk import in_list, in_list_with_params
 
 PROFILE = "Bank Customer Profile"
@@ -252,7 +253,7 @@ def explanation_text(customer: str, lang: str | None = None) -> str:
 
 def _model_explanation(profile: str, lang: str) -> list[str]:
 	"""What the churn model decided about the customer and why (PIPL article 24), if it did."""
-	from bank_crm.core import reasons
+	from bank_crm.bank_insight import explanations
 
 	row = frappe.db.get_value(
 		PROFILE, profile, ["churn_band", "churn_probability", "churn_reasons", "predicted_on"], as_dict=True
@@ -265,12 +266,10 @@ def _model_explanation(profile: str, lang: str) -> list[str]:
 			lang=lang,
 		).format(row.predicted_on, row.churn_probability, _(row.churn_band, lang=lang))
 	]
-	stored = frappe.parse_json(row.churn_reasons or "[]") or []
-	if stored:
+	stated = explanations.churn_reasons(row.churn_reasons, lang)
+	if stated:
 		lines.append(_("What weighed most:", lang=lang))
-		lines += [
-			"- " + reasons.render(reasons.Reason.from_dict(r), lambda s: _(s, lang=lang)) for r in stored
-		]
+		lines += ["- " + text for text in stated]
 	lines.append(
 		_(
 			"The customer may object to such profiling for marketing at any time; the objection is recorded in the consent ledger.",
@@ -296,7 +295,79 @@ def withdraw_consent(customer: str, purposes, evidence: str) -> int:
 	withdrawn = frappe.db._cursor.rowcount
 	if "Marketing" in purposes or "Service" in purposes:
 		stop_marketing([customer], evidence)
+	if PROFILING in purposes:
+		object_to_profiling(customer, evidence)
 	return withdrawn
+
+
+def object_to_profiling(customer: str, evidence: str) -> bool:
+	"""PIPL article 24: the customer objects to automated profiling for marketing. The ledger
+	shows it (the consents of the purpose are withdrawn; with none ever given, a row recording
+	the objection itself), the propensity scores on the profile are cleared at once (the next
+	scoring run does not score the customer for them) and open propensity signals close."""
+	profile = frappe.db.get_value(PROFILE, {"customer": customer}, "name")
+	if not profile:
+		return False
+	now = now_datetime()
+	frappe.db.sql(
+		"""update `tabBank Consent Record` set withdrawn_on = %s, withdrawal_evidence = %s
+		where parenttype = %s and parent = %s and purpose = %s and withdrawn_on is null""",
+		(now, evidence[:140], PROFILE, profile, PROFILING),
+	)
+	if not frappe.db.exists(
+		"Bank Consent Record", {"parenttype": PROFILE, "parent": profile, "purpose": PROFILING}
+	):
+		idx = frappe.db.sql(
+			"select ifnull(max(idx), 0) + 1 from `tabBank Consent Record` where parenttype = %s and parent = %s",
+			(PROFILE, profile),
+		)[0][0]
+		frappe.get_doc(
+			{
+				"doctype": "Bank Consent Record",
+				"parenttype": PROFILE,
+				"parentfield": "consents",
+				"parent": profile,
+				"idx": idx,
+				"purpose": PROFILING,
+				"channel": "All Channels",
+				"granted_on": now,  # nothing was granted: the row carries the objection's date
+				"withdrawn_on": now,
+				"withdrawal_evidence": evidence[:140],
+				"evidence_type": "Other",
+				"evidence_reference": _("Objection to automated profiling")[:140],
+				"recorded_by": frappe.session.user,
+			}
+		).db_insert()
+	clear_propensities([profile])
+	return True
+
+
+def clear_propensities(profiles: list[str]) -> None:
+	"""The profiles' marketing propensities go (their churn score, a service matter, stays), and
+	their open signals from propensity rules close as dismissed, with their tasks."""
+	if not profiles:
+		return
+	frappe.db.sql(
+		f"""update `tab{PROFILE}` set propensity_scores = null, top_propensities = null
+		where name in {in_list(profiles)}"""
+	)
+	names = frappe.db.sql_list(
+		f"""select s.name from `tabBank Need Signal` s join `tabBank Need Rule` r on r.name = s.rule
+		join `tab{PROFILE}` p on p.customer = s.customer
+		where p.name in {in_list(profiles)} and s.status = 'Open' and ifnull(r.propensity_category, '') != ''"""
+	)
+	if names:
+		now = now_datetime()
+		frappe.db.sql(
+			f"""update `tabBank Need Signal` set status = 'Dismissed', closed_on = %s, modified = %s,
+				dismiss_reason = %s where name in {in_list(names)}""",
+			(now, now, _("The customer objects to automated profiling")[:140]),
+		)
+		frappe.db.sql(
+			f"""update `tabToDo` set status = 'Cancelled', modified = %s
+			where reference_type = 'Bank Need Signal' and reference_name in {in_list(names)} and status = 'Open'""",
+			(now,),
+		)
 
 
 def stop_marketing(customers, reason: str) -> dict:

@@ -89,6 +89,7 @@ def rule_from_doc(doc) -> signals.Rule:
 		maturing_within_days=int(doc.maturing_within_days) if doc.maturing_within_days else None,
 		tiers=frozenset(r.tier for r in doc.tiers),
 		stages=frozenset(r.stage for r in doc.stages),
+		propensity_category=doc.get("propensity_category") or None,
 	)
 
 
@@ -535,6 +536,7 @@ def _write(raised, profiles, now) -> int:
 		if product:
 			products[name] = (product, product_risk)
 	unsuitable = _unsuitable(raised, products, now)
+	picked = _propensity_products(raised, products, now)
 	rows, todos = [], []
 	for customer, rule, evidence in raised:
 		profile = profiles.get(customer)
@@ -558,7 +560,11 @@ def _write(raised, profiles, now) -> int:
 				"branch": profile[6] if profile else None,
 				"summary": summary,
 				"suggested_action": action,
-				**_suggestion(customer, rule.name, products, unsuitable, lang),
+				**(
+					_picked(picked[(customer, rule.name)], rule, lang)
+					if (customer, rule.name) in picked
+					else _suggestion(customer, rule.name, products, unsuitable, lang)
+				),
 				"measured_value": evidence.value,
 				"threshold": evidence.threshold,
 				"window_from": evidence.window_from,
@@ -621,6 +627,52 @@ def _unsuitable(raised, products, now) -> dict[tuple[str, str], tuple[str, tuple
 	return out
 
 
+def _propensity_products(raised, products, now) -> dict[tuple[str, str], str | None]:
+	"""(customer, rule) → the product to suggest for a propensity rule that names none: the
+	riskiest enabled product of the category that the customer does not hold and may be
+	recommended (``core.suitability``); None when no product may."""
+	wanted = [(c, rule) for c, rule, _e in raised if rule.propensity_category and rule.name not in products]
+	if not wanted:
+		return {}
+	categories = sorted({rule.propensity_category for _c, rule in wanted})
+	candidates: dict[str, list] = {c: [] for c in categories}
+	for name, category, risk in frappe.db.sql(
+		f"""select name, category, risk_level from `tabBank Product` where enabled = 1
+		and category in {in_list(categories)} order by risk_level desc, name"""
+	):
+		candidates[category].append((name, risk))
+	customers = sorted({c for c, _r in wanted})
+	assessments = {
+		c: (tolerance, expires)
+		for c, tolerance, expires in frappe.db.sql(
+			f"""select customer, risk_tolerance, risk_assessment_expires_on from `tabBank Customer Profile`
+			where customer in {in_list(customers)}"""
+		)
+	}
+	held: dict[str, set] = {}
+	for customer, product in frappe.db.sql(
+		f"""select customer, product from `tab{HOLDING}` where status = 'Active'
+		and customer in {in_list(customers)}"""
+	):
+		held.setdefault(customer, set()).add(product)
+	return {
+		(c, rule.name): suitability.first_suitable(
+			candidates[rule.propensity_category],
+			held.get(c, set()),
+			*assessments.get(c, (None, None)),
+			now.date(),
+		)
+		for c, rule in wanted
+	}
+
+
+def _picked(product: str | None, rule: signals.Rule, lang) -> dict:
+	if product:
+		return {"suggested_product": product, "suitability_note": None}
+	reason = _(suitability.NONE_SUITABLE, lang=lang).format(_(rule.propensity_category, lang=lang))
+	return {"suggested_product": None, "suitability_note": _("Not suggested: {0}", lang=lang).format(reason)}
+
+
 def _suggestion(customer, rule, products, unsuitable, lang) -> dict:
 	out = {"suggested_product": None, "suitability_note": None}  # every row has the same columns
 	if rule not in products:
@@ -644,6 +696,7 @@ MEASURE_TEXT = {
 	signals.MATURING: "{0} holdings maturing within {2} days",
 	signals.MODEL_SCORE: "churn probability {0}% by the active model",
 }
+PROPENSITY_TEXT = "probability {0}% of opening a {1} product by the active model"
 
 
 def describe(rule: signals.Rule, evidence: signals.Evidence, lang: str | None = None) -> str:
@@ -654,7 +707,10 @@ def describe(rule: signals.Rule, evidence: signals.Evidence, lang: str | None = 
 		else f"{evidence.value:.1f}"
 	)
 	types = ", ".join(_(t, lang=lang) for t in sorted(rule.event_types))
-	text = _(MEASURE_TEXT[rule.measure], lang=lang).format(value, types or "", rule.window_days)
+	template = MEASURE_TEXT[rule.measure]
+	if rule.propensity_category:
+		template, types = PROPENSITY_TEXT, _(rule.propensity_category, lang=lang)
+	text = _(template, lang=lang).format(value, types or "", rule.window_days)
 	return f"{_(rule.name, lang=lang)}: {text}"
 
 

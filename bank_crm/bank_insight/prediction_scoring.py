@@ -125,11 +125,17 @@ def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
 	churn = prediction_training.predict(models.churn[1], x) if models.churn else [None] * len(rows)
 	propensity = {c: prediction_training.predict(b, x) for c, (_n, b) in models.propensity.items()}
 	objecting = _objecting([p.profile for p, _a in rows]) if propensity else set()
+	first = churn if models.churn else next(iter(propensity.values()), churn)  # ``_drift``'s model
 	changes, history, explain = [], [], []
-	for i, (person, _agg) in enumerate(rows):
+	for i, (person, agg) in enumerate(rows):
 		p = churn[i]
-		# PIPL article 24: a customer who objects to profiling is not scored for marketing
-		scores = {} if person.profile in objecting else {c: round(v[i], 4) for c, v in propensity.items()}
+		# PIPL article 24: a customer who objects to profiling is not scored for marketing; and
+		# as in training, a propensity is for a next product: a category not held yet
+		scores = (
+			{}
+			if person.profile in objecting
+			else {c: round(v[i], 4) for c, v in propensity.items() if c not in agg.held}
+		)
 		old = stored.get(person.profile, {})
 		new = {
 			# without an active churn model the churn fields stay as they are
@@ -155,45 +161,52 @@ def _score_batch(run_doc, shard, models: _Models, today, rows, after) -> dict:
 		"scored": len(rows),
 		"changed": len(changes),
 		"high": sum(1 for v in churn if v is not None and v >= HIGH),
-		# every k-th row of the batch, with its churn score, for the drift measure
-		"sample": [[*x[i], churn[i] or 0.0] for i in range(0, len(x), max(1, len(x) // 50))],
+		# every k-th row of the batch, with the first model's score, for the drift measure
+		"sample": [[*x[i], first[i] or 0.0] for i in range(0, len(x), max(1, len(x) // 50))],
 	}
 
 
 def _raise_signals(changes, stored: dict, reasons_by_customer: dict[str, str]):
-	"""A need signal to the RM for each customer whose churn probability has just reached the
-	enabled model-score rule's threshold (not while one is open or cooling down)."""
+	"""A need signal to the RM for each customer whose model score has just reached an enabled
+	model-score rule's threshold (``core.signals.score_entering``; not while one is open or
+	cooling down): the churn probability, or a propensity, which a customer who objects to
+	profiling does not have. A propensity rule's signal suggests a product that suits."""
 	from bank_crm.bank_insight import need_detection
 	from bank_crm.core import signals
 
-	name = frappe.db.get_value("Bank Need Rule", {"measure": signals.MODEL_SCORE, "enabled": 1}, "name")
-	if not name:
-		return 0
-	rule = need_detection.rule_from_doc(frappe.get_cached_doc("Bank Need Rule", name))
-	entering = [
-		(person, new)
-		for person, new in changes
-		if new["churn_band"]
-		and new["churn_probability"] >= rule.threshold
-		and (stored.get(person.profile, {}).get("churn_probability") or 0) < rule.threshold
-	]
+	names = frappe.get_all("Bank Need Rule", {"measure": signals.MODEL_SCORE, "enabled": 1}, pluck="name")
+	rules = [need_detection.rule_from_doc(frappe.get_cached_doc("Bank Need Rule", n)) for n in sorted(names)]
+	entering = []
+	for person, new in changes:
+		old = stored.get(person.profile, {})
+		old_scores = json.loads(old.get("propensity_scores") or "{}")
+		new_scores = json.loads(new["propensity_scores"] or "{}")
+		for rule in rules:
+			after = signals.model_score(rule, new["churn_probability"], new_scores)
+			before = signals.model_score(rule, old.get("churn_probability"), old_scores)
+			if signals.score_entering(rule, before, after):
+				entering.append((person, rule, after))
 	if not entering:
 		return 0
 	now = now_datetime()
-	waiting = set(
-		frappe.db.sql_list(
-			"""select customer from `tabBank Need Signal` where rule = %(rule)s and customer in %(customers)s
-			and (status = 'Open' or raised_on > %(since)s)""",
+	cooldown = {r.name: timedelta(days=r.cooldown_days) for r in rules}
+	waiting = {
+		(customer, rule)
+		for customer, rule, is_open, raised_on in frappe.db.sql(
+			"""select customer, rule, status = 'Open', raised_on from `tabBank Need Signal`
+			where rule in %(rules)s and customer in %(customers)s
+				and (status = 'Open' or raised_on > %(since)s)""",
 			{
-				"rule": rule.name,
-				"customers": [p.customer for p, _n in entering],
-				"since": now - timedelta(days=rule.cooldown_days),
+				"rules": list(cooldown),
+				"customers": [p.customer for p, _r, _v in entering],
+				"since": now - max(cooldown.values()),
 			},
 		)
-	)
+		if is_open or raised_on > now - cooldown[rule]
+	}
 	raised, profiles = [], {}
-	for person, new in entering:
-		if person.customer in waiting:
+	for person, rule, value in entering:
+		if (person.customer, rule.name) in waiting:
 			continue
 		row = stored.get(person.profile, {})
 		profiles[person.customer] = (
@@ -205,12 +218,13 @@ def _raise_signals(changes, stored: dict, reasons_by_customer: dict[str, str]):
 			row.get("relationship_manager"),
 			row.get("branch"),
 		)
+		details = (
+			{"propensity_category": rule.propensity_category}
+			if rule.propensity_category
+			else {"reasons": json.loads(reasons_by_customer.get(person.customer) or "[]")}
+		)
 		evidence = signals.Evidence(
-			value=new["churn_probability"],
-			threshold=rule.threshold,
-			window_from=now,
-			window_to=now,
-			details={"reasons": json.loads(reasons_by_customer.get(person.customer) or "[]")},
+			value=value, threshold=rule.threshold, window_from=now, window_to=now, details=details
 		)
 		raised.append((person.customer, rule, evidence))
 	return need_detection.raise_signals(raised, profiles, now) if raised else 0
@@ -363,7 +377,7 @@ def _complete(doc, totals: dict):
 			"customers_scored": totals.get("scored", 0),
 			"scores_changed": totals.get("changed", 0),
 			"high_churn": totals.get("high", 0),
-			"score_psi": drift.get("score"),
+			"score_psi": drift.get("score") or 0,
 			"drift_alert": int(bool(drift.get("alert"))),
 			"drift": json.dumps(drift, ensure_ascii=False, sort_keys=True),
 		},
@@ -373,13 +387,14 @@ def _complete(doc, totals: dict):
 
 
 def _drift(doc, sample: list) -> dict:
-	churn = next(
-		(n for n in (doc.models or "").split() if frappe.db.get_value(MODEL, n, "kind") == "Churn"), None
-	)
-	reference = json.loads(frappe.db.get_value(MODEL, churn, "reference_sample") or "{}") if churn else {}
+	"""The population stability index of the score and of each feature against the training
+	sample of the run's first model (the churn model, else the first propensity model: the
+	order of ``active_models``)."""
+	first = next(iter((doc.models or "").split()), None)
+	reference = json.loads(frappe.db.get_value(MODEL, first, "reference_sample") or "{}") if first else {}
 	if not sample or not reference.get("scores"):
 		return {}
-	out = {"model": churn, "score": round(model_metrics.psi(reference["scores"], [r[-1] for r in sample]), 4)}
+	out = {"model": first, "score": round(model_metrics.psi(reference["scores"], [r[-1] for r in sample]), 4)}
 	features = {}
 	for j, name in enumerate(pf.FEATURES):
 		expected = [row[j] for row in reference["features"]]

@@ -21,7 +21,7 @@ from datetime import datetime, time, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import get_url, getdate, now_datetime
+from frappe.utils import flt, get_url, getdate, now_datetime
 
 from bank_crm.bank_engagement.contact import ALLOW_FIELDS
 from bank_crm.core import broadcast as core
@@ -136,6 +136,8 @@ def segment_conditions(doc, today=None) -> str:
 		parts.append(held.format(in_list(by_kind["Holds Category"]), ""))
 	if by_kind["Holds No Category"]:
 		parts.append("not " + held.format(in_list(by_kind["Holds No Category"]), ""))
+	if by_kind["Predicted Need"]:
+		parts.append(predicted_need(by_kind["Predicted Need"], doc.min_propensity))
 	if doc.maturity_category:
 		until = today + timedelta(days=int(doc.maturity_within_days or 30))
 		parts.append(
@@ -151,6 +153,39 @@ def segment_conditions(doc, today=None) -> str:
 	if scope:
 		parts.append(scope.replace("`tabBank Customer Profile`", "p"))
 	return " and ".join(parts) or "1=1"
+
+
+def predicted_need(categories: list[str], at_least) -> str:
+	"""SQL over profile p: a propensity for one of ``categories`` of at least ``at_least`` % by
+	the active models, and no objection to automated profiling (PIPL article 24) on the ledger:
+	a propensity-driven broadcast never reaches a customer who objected, even before the next
+	scoring run has cleared the customer's scores."""
+	share = flt(at_least or 40) / 100
+	scores = " or ".join(
+		f"cast(json_value(p.propensity_scores, {frappe.db.escape('$.' + json_key(c))}) as decimal(6,4)) >= {share:.4f}"
+		for c in categories
+	)
+	profiling = (
+		"r.parent = p.name and r.parenttype = 'Bank Customer Profile' and r.purpose = 'Automated Profiling'"
+	)
+	return f"""({scores}) and not (
+		exists (select 1 from `tabBank Consent Record` r where {profiling} and r.withdrawn_on is not null)
+		and not exists (select 1 from `tabBank Consent Record` r where {profiling} and r.withdrawn_on is null))"""
+
+
+def chosen_by_prediction(broadcast: str) -> bool:
+	"""Whether the broadcast's segment is chosen by predicted need (a model's propensity)."""
+	return bool(
+		frappe.db.exists(
+			"Bank Broadcast Filter",
+			{"parent": broadcast, "parenttype": "Bank Broadcast", "kind": "Predicted Need"},
+		)
+	)
+
+
+def json_key(category: str) -> str:
+	"""A JSON path member for a category name (quoted: the names may hold spaces)."""
+	return '"' + category.replace("\\", "").replace('"', "") + '"'
 
 
 def _inputs(doc, now: datetime, cap_days: int) -> list[str]:

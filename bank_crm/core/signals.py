@@ -51,6 +51,8 @@ class Rule:
 	maturing_within_days: int | None = None
 	tiers: frozenset[str] = frozenset()
 	stages: frozenset[str] = frozenset()
+	# a model-score rule acts on the churn probability, or with a category on that propensity
+	propensity_category: str | None = None
 
 	@property
 	def needs_balances(self) -> bool:
@@ -147,7 +149,30 @@ def validate(rule: Rule) -> list[tuple[str, str]]:
 		problems.append(("min_balance_drop_pct", "must be a percentage between 0 and 100"))
 	if rule.holds_category and rule.holds_category == rule.lacks_category:
 		problems.append(("lacks_category", "cannot be the category the customer must hold"))
+	if rule.measure == MODEL_SCORE and rule.threshold > 100:
+		problems.append(("threshold", "a model score is a probability: at most 100"))
+	if rule.propensity_category and rule.measure != MODEL_SCORE:
+		problems.append(("propensity_category", "only a model-score rule acts on a propensity"))
 	return problems
+
+
+def model_score(
+	rule: Rule, churn_probability: float | None, propensities: Mapping[str, float]
+) -> float | None:
+	"""The score (%) a model-score rule reads: the churn probability (already in %), or the
+	propensity (a 0–1 share) for the rule's category; None when the customer has none."""
+	if rule.measure != MODEL_SCORE:
+		return None
+	if rule.propensity_category:
+		share = propensities.get(rule.propensity_category)
+		return None if share is None else round(100 * float(share), 1)
+	return None if churn_probability is None else float(churn_probability)
+
+
+def score_entering(rule: Rule, before: float | None, after: float | None) -> bool:
+	"""Whether a customer's model score has just reached the rule's threshold (the nightly
+	scoring raises a signal only on the way in, not every night the score stays high)."""
+	return after is not None and after >= rule.threshold and (before or 0) < rule.threshold
 
 
 def months_back(moment: datetime, months: int) -> tuple[int, int]:
@@ -433,5 +458,17 @@ DEFAULT_RULES = (
 		"priority": 1,
 		"description": "The active churn model rates the customer's probability of leaving at 30 % or more (the High band).",
 		"suggested_action": "Call the customer soon: the customer-360 shows why the model expects them to leave.",
+	},
+	{
+		"rule_name": "Predicted Wealth Need",
+		"need_category": "Payroll and Wealth",
+		"measure": MODEL_SCORE,
+		"propensity_category": "Wealth",
+		"window_days": 1,
+		"threshold": 40,
+		"cooldown_days": 90,
+		"priority": 2,
+		"description": "The active wealth propensity model rates the customer's probability of opening a wealth product at 40 % or more. Customers who object to automated profiling are never scored for it.",
+		"suggested_action": "Offer a wealth review: the suggested product fits the customer's risk tolerance.",
 	},
 )

@@ -66,3 +66,21 @@ def refusal(
 def expiring(expires_on: date | None, today: date, within_days: int = REASSESS_WITHIN_DAYS) -> bool:
 	"""Whether an assessment expires within ``within_days`` (or has expired): time to reassess."""
 	return expires_on is not None and (expires_on - today).days <= within_days
+
+
+def first_suitable(
+	candidates: list[tuple[str, str | None]],
+	held: set[str],
+	tolerance: str | None,
+	expires_on: date | None,
+	today: date,
+) -> str | None:
+	"""The first of ``candidates`` ((product, risk level), in the order of preference) that the
+	customer does not hold yet and may be recommended today; None when none may."""
+	for product, risk in candidates:
+		if product not in held and refusal(product, risk, tolerance, expires_on, today) is None:
+			return product
+	return None
+
+
+NONE_SUITABLE = "no {0} product suits the customer's risk tolerance"

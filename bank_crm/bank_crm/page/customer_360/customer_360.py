@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import frappe
-from frappe import _
 from frappe.utils import add_days, add_months, get_fullname, get_time, getdate, now_datetime, today
 
 from bank_crm.bank_segmentation.segmentation import reason_in
@@ -187,14 +186,13 @@ def _prediction(doc) -> dict | None:
 	and the score's recent trend; None before the first scoring."""
 	if not doc.get("predicted_on"):
 		return None
-	from bank_crm.core import reasons
+	from bank_crm.bank_insight import explanations
 
-	stored = frappe.parse_json(doc.get("churn_reasons") or "[]") or []
 	return {
 		"churn_probability": doc.get("churn_probability") if doc.get("churn_band") else None,
 		"churn_band": doc.get("churn_band"),
-		"reasons": [reasons.render(reasons.Reason.from_dict(r), lambda s: _(s)) for r in stored],
-		"top_propensities": _likely_products(doc),
+		"reasons": explanations.churn_reasons(doc.get("churn_reasons")),
+		"top_propensities": explanations.likely_products(doc.get("propensity_scores")),
 		"predicted_on": doc.get("predicted_on"),
 		"trend": _list(
 			"Bank Prediction Score",
@@ -204,13 +202,6 @@ def _prediction(doc) -> dict | None:
 			limit_page_length=SHOWN,
 		),
 	}
-
-
-def _likely_products(doc) -> str | None:
-	"""The two likeliest next product categories, in the reader's language."""
-	scores = frappe.parse_json(doc.get("propensity_scores") or "{}") or {}
-	top = sorted(scores.items(), key=lambda kv: -kv[1])[:2]
-	return ", ".join(f"{_(category)} {100 * score:.0f}%" for category, score in top) or None
 
 
 def _money(customer: str) -> dict:

@@ -53,6 +53,15 @@ class BankCustomerProfile(Document):
 		except CoreValidationError as err:
 			throw_field_error(self, err)
 
+	def onload(self):
+		"""What the engines store as keys with values, for the form in the reader's language."""
+		from bank_crm.bank_insight.explanations import likely_products
+		from bank_crm.bank_segmentation.segmentation import reason_in
+
+		self.set_onload("lifecycle_reason", reason_in(self.lifecycle_reason))
+		if self.has_permlevel_access_to("top_propensities"):
+			self.set_onload("top_propensities", likely_products(self.propensity_scores))
+
 	def on_update(self):
 		self.sync_customer()
 		self.record_lifecycle_override()
@@ -75,6 +84,14 @@ class BankCustomerProfile(Document):
 			from bank_crm.bank_customer.data_subject_rights import stop_marketing
 
 			stop_marketing([self.customer], withdrawn[0].withdrawal_evidence or _("Consent ledger"))
+		from bank_crm.bank_engagement.contact import consents_of
+
+		if self.propensity_scores and consent.objects_to_profiling(
+			consents_of(self.consents), now_datetime()
+		):
+			from bank_crm.bank_customer.data_subject_rights import clear_propensities
+
+			clear_propensities([self.name])  # PIPL article 24: the objection takes effect at once
 
 	def on_trash(self):
 		frappe.db.set_value(
