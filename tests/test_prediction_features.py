@@ -138,3 +138,15 @@ def test_describe_gives_reasons_of_the_registry():
 	assert pf.describe("balance_change_90d_pct", f) == ("balance_fell", {"pct": 50.0, "days": 90})
 	assert pf.describe("complaints_180d", f) == ("complaints", {"count": 1, "days": 180})
 	assert pf.describe("total_balance", f) is None
+
+
+def test_every_feature_has_a_label_for_the_model_card_and_the_drift_table():
+	assert set(pf.LABELS) == set(pf.FEATURES)
+	assert all(label and label[0].isupper() for label in pf.LABELS.values())
+
+
+def test_every_feature_label_has_a_chinese_translation():
+	from bank_crm.tests import strings
+
+	ours = strings.translations()
+	assert [label for label in pf.LABELS.values() if label not in ours and label != "Tier"] == []

@@ -149,6 +149,42 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+# what each feature is, for the model card and the drift table (translated where shown)
+LABELS: dict[str, str] = {
+	"total_balance": "Total balance",
+	"deposit_balance": "Deposit balance",
+	"aum": "Assets under management",
+	"loan_balance": "Loan balance",
+	"fee_income": "Fee income",
+	"products_held": "Products held",
+	"has_snapshot": "Has a balance snapshot",
+	"balance_change_30d_pct": "Balance change over 30 days (%)",
+	"balance_change_90d_pct": "Balance change over 90 days (%)",
+	"products_change_90d": "Change in products held over 90 days",
+	"logins_30d": "Logins in the last 30 days",
+	"logins_prev_30d": "Logins in the 30 days before",
+	"days_since_login": "Days since the last login",
+	"salary_credits_90d": "Salary credits in 90 days",
+	"large_outflows_90d": "Large outflows in 90 days",
+	"large_outflow_share_90d": "Largest outflow as a share of deposits (90 days)",
+	"fx_queries_30d": "FX rate queries in 30 days",
+	"purchases_90d": "Product purchases in 90 days",
+	"redemptions_90d": "Redemptions in 90 days",
+	"card_spend_30d": "Card spending in 30 days",
+	"card_spend_change_pct": "Change in card spending (%)",
+	"holdings_open": "Holdings open",
+	"maturing_30d": "Holdings maturing within 30 days",
+	**{f"holds_{c.lower()}": f"Holds {c} products" for c in CATEGORIES},
+	"days_since_contact": "Days since the last contact",
+	"contacts_90d": "Contacts in 90 days",
+	"requests_180d": "Service requests in 180 days",
+	"complaints_180d": "Complaints in 180 days",
+	"tenure_months": "Months as a customer",
+	"tier_rank": "Tier",
+	"stage_rank": "Lifecycle stage",
+}
+
+
 def _before(as_of: date) -> datetime:
 	"""The first moment of the as-of date: every time strictly before it is known."""
 	return datetime.combine(as_of, datetime.min.time())

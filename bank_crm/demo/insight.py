@@ -13,7 +13,7 @@ import random
 from datetime import date, datetime, timedelta
 
 from bank_crm.core import signals
-from bank_crm.demo import generator
+from bank_crm.demo import generator, prediction
 from bank_crm.demo.base import CUSTOMER_PREFIX
 
 # code, Chinese name, category, risk level
@@ -37,6 +37,7 @@ PRODUCTS = (
 CATEGORY = {code: category for code, _, category, _ in PRODUCTS}
 TERMS = {"DEP-3M": 91, "DEP-1Y": 365, "DEP-LD": 1095, "WM-90": 90, "WM-180": 180, "WM-365": 365}
 CHANNELS = ("Mobile App", "Online Banking", "Branch", "Phone", "ATM")
+SALARY_BUYERS = 0.7  # the share of salaried customers who have bought a wealth product by today
 
 
 def holdings_for(customer: str, rng: random.Random, today: date, persona: str) -> list[dict]:
@@ -50,6 +51,13 @@ def holdings_for(customer: str, rng: random.Random, today: date, persona: str) -
 		rows.append(_holding(customer, product, matures - timedelta(days=TERMS[product]), matures, rng))
 	elif persona == "fx_holder":
 		extra.append("FX-ACC")
+	elif persona == "salary" and rng.random() < SALARY_BUYERS:
+		# most salaried savers buy a wealth product after months of salary credits, within the
+		# demo's prediction horizon (``prediction.dates``): what the wealth propensity model learns
+		training, validation, horizon = prediction.dates(today)
+		opened = validation + timedelta(days=rng.randint(2, horizon - 5))
+		product = rng.choice(["WM-90", "WM-180"])
+		rows.append(_holding(customer, product, opened, opened + timedelta(days=TERMS[product]), rng))
 	for code in extra:
 		opened = today - timedelta(days=rng.randint(30, 900))
 		term = TERMS.get(code)
@@ -134,9 +142,8 @@ def events_for(
 			"Online Banking",
 			payee_bank="外部银行",
 		)
-	if persona == "salary":
-		back = (2, 1, 0) if now.day > 10 else (3, 2, 1)
-		for months in back:
+	if persona == "salary":  # six months of salary credits (those after ``now`` are dropped)
+		for months in range(6):
 			year, month = signals.months_back(now, months)
 			day = datetime(year, month, 10, 9, 0)
 			add(

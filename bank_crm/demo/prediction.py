@@ -17,6 +17,7 @@ from bank_crm.demo import generator
 from bank_crm.demo.base import CUSTOMER_PREFIX, DEMO_DOMAIN
 
 MODEL_NAME = "流失预警模型（演示）"
+WEALTH_MODEL_NAME = "理财倾向模型（演示）"
 MODELLER = generator.Staff(f"modeller@{DEMO_DOMAIN}", "模型开发", "CRM Administrator", "0101")
 APPROVER = generator.Staff(f"model-risk@{DEMO_DOMAIN}", "模型验证", "CRM Administrator", "0101")
 
@@ -35,16 +36,47 @@ def dates(today: date, months: int = 6) -> tuple[list[date], date, int]:
 
 
 def load(today: date | None = None) -> dict:
+	"""The demo's churn model and wealth propensity model, each trained by the modeller and
+	activated by the model-risk approver when it passed its gate; then one scoring run."""
 	import frappe
-	from frappe.model.workflow import apply_workflow
 	from frappe.utils import getdate
 
-	from bank_crm.bank_insight import prediction_models, prediction_scoring
+	from bank_crm.bank_insight import prediction_scoring
 	from bank_crm.demo.staff import make_user
 
 	today = getdate(today) if today else getdate()
 	for person in (MODELLER, APPROVER):
 		make_user(person)
+	out = {
+		"churn": _model(
+			today,
+			MODEL_NAME,
+			{"kind": "Churn", "drop_share": 50},
+			"找出可能流失的客户，供客户经理提前维护（演示数据）",
+		),
+		"wealth": _model(
+			today,
+			WEALTH_MODEL_NAME,
+			{"kind": "Product Propensity", "product_category": "Wealth"},
+			"找出近期可能购买理财产品的客户，由客户经理按适当性推荐（演示数据）",
+		),
+	}
+	if any(m["status"] == "Active" for m in out.values()):
+		out["scoring_run"] = prediction_scoring.run_scoring(today)
+		for key, rule in (("churn", "Predicted Churn"), ("wealth", "Predicted Wealth Need")):
+			out[key]["signals"] = frappe.db.count(
+				"Bank Need Signal", {"rule": rule, "customer": ("like", CUSTOMER_PREFIX + "%")}
+			)
+	frappe.db.commit()
+	return out
+
+
+def _model(today: date, name: str, target: dict, purpose: str) -> dict:
+	import frappe
+	from frappe.model.workflow import apply_workflow
+
+	from bank_crm.bank_insight import prediction_models
+
 	training, validation, horizon = dates(today)
 	user = frappe.session.user
 	try:
@@ -52,21 +84,21 @@ def load(today: date | None = None) -> dict:
 		model = frappe.get_doc(
 			{
 				"doctype": "Bank Prediction Model",
-				"model_name": MODEL_NAME,
-				"kind": "Churn",
+				"model_name": name,
+				**target,
 				"horizon_days": horizon,
-				"drop_share": 50,
 				"training_dates": "\n".join(str(d) for d in training),
 				"validation_date": validation,
 				"rounds": 100,
 				"num_leaves": 15,
-				"purpose": "找出可能流失的客户，供客户经理提前维护（演示数据）",
+				"purpose": purpose,
 			}
 		).insert(ignore_permissions=True)
 		frappe.db.commit()
 		try:
 			prediction_models.train_and_validate(model.name)
 		except Exception as e:  # a small demo may lack one of the outcomes: say so, load the rest
+			frappe.db.rollback()
 			return {"model": model.name, "status": "Draft", "error": str(e)[:200]}
 		model.reload()
 		if model.status == "Validated":
@@ -77,14 +109,7 @@ def load(today: date | None = None) -> dict:
 	finally:
 		frappe.set_user(user)
 	model.reload()
-	out = {"model": model.name, "status": model.status, "roc_auc": model.roc_auc, "gate": model.gate_reason}
-	if model.status == "Active":
-		out["scoring_run"] = prediction_scoring.run_scoring(today)
-		out["signals"] = frappe.db.count(
-			"Bank Need Signal", {"rule": "Predicted Churn", "customer": ("like", CUSTOMER_PREFIX + "%")}
-		)
-	frappe.db.commit()
-	return out
+	return {"model": model.name, "status": model.status, "roc_auc": model.roc_auc, "gate": model.gate_reason}
 
 
 def clear() -> dict:
@@ -94,7 +119,9 @@ def clear() -> dict:
 
 	if not frappe.db.table_exists("Bank Prediction Model"):
 		return {}
-	models = frappe.get_all("Bank Prediction Model", filters={"model_name": MODEL_NAME}, pluck="name")
+	models = frappe.get_all(
+		"Bank Prediction Model", filters={"model_name": ("in", [MODEL_NAME, WEALTH_MODEL_NAME])}, pluck="name"
+	)
 	runs = [
 		r.name
 		for r in frappe.get_all("Bank Prediction Run", fields=["name", "models"])

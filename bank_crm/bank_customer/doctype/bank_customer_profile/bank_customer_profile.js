@@ -2,6 +2,14 @@
 // For license information, please see license.txt
 
 frappe.ui.form.on("Bank Customer Profile", {
+	onload(frm) {
+		// the engines store keys with values; the server renders them in the reader's language
+		for (const field of ["lifecycle_reason", "top_propensities"]) {
+			const df = frm.fields_dict[field] && frm.fields_dict[field].df;
+			if (df) df.formatter = (value) => frappe.utils.escape_html(((frm.doc.__onload || {})[field]) || value || "");
+		}
+	},
+
 	refresh(frm) {
 		frm.trigger("show_indicators");
 		bank_crm.needs.render(frm, frm.doc.customer);

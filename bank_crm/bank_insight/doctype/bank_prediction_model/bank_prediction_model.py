@@ -38,6 +38,12 @@ class ActivationError(frappe.PermissionError):
 
 
 class BankPredictionModel(Document):
+	def feature_labels(self) -> list[str]:
+		"""The model's features in the reader's language (the model card)."""
+		from bank_crm.core.prediction_features import LABELS
+
+		return [_(LABELS.get(name, name)) for name in (self.feature_names or "").split()]
+
 	def before_insert(self):
 		self.status = "Draft"
 		self.version = (
