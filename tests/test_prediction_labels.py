@@ -128,3 +128,11 @@ def test_opened_category_ignores_data_outside_the_window(data, as_of_offset, hor
 	noise = data.draw(st.lists(st.tuples(_outside(as_of, horizon), categories), max_size=5))
 	mixed = data.draw(st.permutations(openings + noise))
 	assert pl.opened_category(as_of, horizon, mixed, "Fund") is label
+
+
+def test_someone_who_became_a_customer_after_the_as_of_date_is_no_training_row():
+	as_of = date(2026, 3, 1)
+	assert pl.customer_on(as_of, date(2020, 1, 1))
+	assert pl.customer_on(as_of, as_of)
+	assert pl.customer_on(as_of, None)
+	assert not pl.customer_on(as_of, date(2026, 3, 2))

@@ -42,6 +42,7 @@ class Person:
 	customer: str
 	gender: str
 	date_of_birth: date | None
+	relationship_since: date | None = None
 
 
 def read_batch(as_of: date, after: str = "", until: str = "", limit: int = 20_000):
@@ -60,7 +61,6 @@ def read_batch(as_of: date, after: str = "", until: str = "", limit: int = 20_00
 	complaints = _counts("Bank Complaint", customers, as_of - timedelta(days=180), as_of)
 	tiers = _as_of_history("Bank Tier History", "to_tier", profiles, as_of)
 	stages = _as_of_history("Bank Lifecycle History", "to_stage", profiles, as_of)
-	since = _since(profiles)
 	out = []
 	for p in people:
 		out.append(
@@ -73,8 +73,8 @@ def read_batch(as_of: date, after: str = "", until: str = "", limit: int = 20_00
 					**_contact_fields(contacts.get(p.customer), as_of),
 					requests_180d=requests.get(p.customer, 0),
 					complaints_180d=complaints.get(p.customer, 0),
-					tenure_days=max(0, (as_of - since[p.profile]).days)
-					if since.get(p.profile) and since[p.profile] < as_of
+					tenure_days=max(0, (as_of - p.relationship_since).days)
+					if p.relationship_since and p.relationship_since < as_of
 					else 0,
 					tier=tiers.get(p.profile, ""),
 					stage=stages.get(p.profile, ""),
@@ -86,18 +86,12 @@ def read_batch(as_of: date, after: str = "", until: str = "", limit: int = 20_00
 
 def _people(after: str, until: str, limit: int) -> list[Person]:
 	rows = frappe.db.sql(
-		f"""select name, customer, ifnull(gender, ''), date_of_birth from `tab{PROFILE}`
+		f"""select name, customer, ifnull(gender, ''), date_of_birth, relationship_since from `tab{PROFILE}`
 		where name > %(after)s {"and name <= %(until)s" if until else ""} and ifnull(customer, '') != ''
 		order by name limit %(limit)s""",
 		{"after": after or "", "until": until, "limit": int(limit)},
 	)
 	return [Person(*row) for row in rows]
-
-
-def _since(profiles: str) -> dict[str, date]:
-	return dict(
-		frappe.db.sql(f"select name, relationship_since from `tab{PROFILE}` where name in {profiles}")
-	)
 
 
 def _snapshots(customers: str, as_of: date) -> dict[str, dict]:

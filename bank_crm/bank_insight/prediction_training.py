@@ -73,6 +73,8 @@ def _labelled(target: Target, as_of: date, rows) -> Dataset:
 	facts = _outcome_facts(target, as_of, customers)
 	out = Dataset()
 	for person, agg in rows:
+		if not prediction_labels.customer_on(as_of, person.relationship_since):
+			continue  # not a customer yet on the as-of date: nothing was known of them
 		if target.kind != CHURN and target.category in agg.held:
 			continue  # "next product": customers who do not hold the category yet
 		before = agg.deposit + agg.aum if agg.has_snapshot else None

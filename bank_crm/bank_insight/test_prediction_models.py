@@ -135,6 +135,11 @@ class TestPredictionModels(FrappeTestCase):
 		self.assertTrue(report["calibration"])
 		self.assertTrue({"Female", "Male"} <= set(report["fairness"]["gender"]["groups"]))
 		self.assertIn("age_band", report["fairness"])
+		# the model card for the regulator: features by name, the test beside its baselines
+		card = frappe.get_print(MODEL, doc.name, print_format="Model Card")
+		self.assertIn("Balance change over 90 days (%)", card)
+		self.assertIn("ROC AUC", card)
+		self.assertIn(str(report["model"]["roc_auc"]), card)
 		# the same data and seed give the same model
 		target = prediction_models.target_of(doc)
 		data = prediction_training.Dataset()

@@ -203,6 +203,7 @@ class TestPredictionPropensity(FrappeTestCase):
 		}
 		self.assertEqual(set(signals), set(buyers), "a signal for each customer entering the band, none else")
 		self.assertNotIn(objector, signals)
+
 		# the riskiest enabled wealth product the customer may be recommended: up to R3 for C3,
 		# R1 only without an assessment (the site may hold other tests' products too)
 		def riskiest(levels):
@@ -272,3 +273,21 @@ class TestPredictionPropensity(FrappeTestCase):
 		from bank_crm.core.consent import objects_to_profiling
 
 		self.assertTrue(objects_to_profiling(consents_of(profile.consents), frappe.utils.now_datetime()))
+
+	def test_the_profile_form_shows_stored_reasons_and_likely_products_in_the_readers_language(self):
+		name = self.profile(1)
+		frappe.db.set_value(
+			"Bank Customer Profile",
+			name,
+			{"lifecycle_reason": "balance fell 79.8% in 90 days", "propensity_scores": '{"Wealth": 0.45}'},
+			update_modified=False,
+		)
+		frappe.local.lang = "zh"
+		try:
+			doc = frappe.get_doc("Bank Customer Profile", name)
+			doc.run_method("onload")
+			shown = doc.get("__onload")
+		finally:
+			frappe.local.lang = "en"
+		self.assertEqual(shown.lifecycle_reason, "余额在 90 天内下降 79.8%")
+		self.assertEqual(shown.top_propensities, "理财 45%")

@@ -35,6 +35,12 @@ def in_window(day: date | None, as_of: date, end: date) -> bool:
 	return day is not None and as_of < day <= end
 
 
+def customer_on(as_of: date, relationship_since: date | None) -> bool:
+	"""Whether someone was a customer on the as-of date (a training row): a relationship that
+	began after it was unknown then (no start on file counts as known)."""
+	return relationship_since is None or relationship_since <= as_of
+
+
 def churned(
 	as_of: date,
 	horizon_days: int,

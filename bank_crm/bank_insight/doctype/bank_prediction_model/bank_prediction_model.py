@@ -44,6 +44,10 @@ class BankPredictionModel(Document):
 
 		return [_(LABELS.get(name, name)) for name in (self.feature_names or "").split()]
 
+	def validation_report(self) -> dict:
+		"""The stored out-of-time report (the model card)."""
+		return frappe.parse_json(self.validation or "{}") or {}
+
 	def before_insert(self):
 		self.status = "Draft"
 		self.version = (

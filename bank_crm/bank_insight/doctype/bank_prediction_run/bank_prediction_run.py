@@ -19,5 +19,6 @@ class BankPredictionRun(Document):
 		shifted = set(drift.get("shifted_features") or ())
 		rows = sorted((drift.get("features") or {}).items(), key=lambda kv: -kv[1])
 		self.set_onload(
-			"drift_rows", [{"feature": _(LABELS.get(k, k)), "psi": v, "shifted": k in shifted} for k, v in rows]
+			"drift_rows",
+			[{"feature": _(LABELS.get(k, k)), "psi": v, "shifted": k in shifted} for k, v in rows],
 		)
