@@ -218,8 +218,13 @@ def ensure_indexes():
 		on_doctype_update as recipient_indexes,
 	)
 
+	from bank_crm.bank_customer.doctype.bank_customer_profile.bank_customer_profile import (
+		on_doctype_update as profile_indexes,
+	)
+
 	care_event_indexes()
 	recipient_indexes()
+	profile_indexes()
 
 
 def engagement_setup():

@@ -462,3 +462,7 @@ def on_doctype_update():
 	from bank_crm.bank_outreach.broadcasts import ensure_reach_column
 
 	ensure_reach_column()
+	# the workbench's High churn band of an RM, a branch, the bank: most likely first
+	for scope in ("relationship_manager", "branch", None):
+		columns = [c for c in (scope, "churn_band", "churn_probability") if c]
+		frappe.db.add_index("Bank Customer Profile", columns, "churn_" + (scope or "bank"))
