@@ -134,6 +134,9 @@ has_permission = {
 	"Bank Prediction Score": "bank_crm.permissions.rows.direct_has_permission",
 }
 
+# a customer's SMS, push and WeChat messages with their receipts, without a Communication each
+additional_timeline_content = {"Customer": ["bank_crm.bank_engagement.timeline.customer_messages"]}
+
 doc_events = {
 	"Customer": {
 		"before_insert": "bank_crm.bank_customer.customer.before_insert",
@@ -204,6 +207,7 @@ scheduler_events = {
 	"cron": {
 		"*/5 * * * *": [
 			"bank_crm.bank_engagement.outbound.retry_due",
+			"bank_crm.bank_engagement.batch_delivery.reclaim_stale",
 			"bank_crm.bank_service.escalation.escalate_due",
 			"bank_crm.bank_outreach.broadcasts.send_scheduled",
 		],

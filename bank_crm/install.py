@@ -211,15 +211,14 @@ def ensure_indexes():
 	)
 
 	visit_plan_indexes()
+	from bank_crm.bank_customer.doctype.bank_customer_profile.bank_customer_profile import (
+		on_doctype_update as profile_indexes,
+	)
 	from bank_crm.bank_engagement.doctype.bank_care_event.bank_care_event import (
 		on_doctype_update as care_event_indexes,
 	)
 	from bank_crm.bank_outreach.doctype.bank_broadcast_recipient.bank_broadcast_recipient import (
 		on_doctype_update as recipient_indexes,
-	)
-
-	from bank_crm.bank_customer.doctype.bank_customer_profile.bank_customer_profile import (
-		on_doctype_update as profile_indexes,
 	)
 
 	care_event_indexes()

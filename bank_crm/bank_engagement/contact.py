@@ -32,12 +32,14 @@ def preferences_of(profile) -> routing.Preferences:
 	get = profile.get
 	reachable = {routing.VISIT}
 	if get("mobile_no"):
-		reachable |= {routing.PHONE, routing.SMS}
+		reachable.add(routing.PHONE)  # a number a gateway cannot text may still be called
+		if not get("mobile_unusable"):
+			reachable.add(routing.SMS)
 	if get("email_id"):
 		reachable.add(routing.EMAIL)
-	if get("wechat_id"):
+	if get("wechat_id") and not get("wechat_unusable"):
 		reachable.add(routing.WECHAT)
-	if get("app_user_id"):
+	if get("app_user_id") and not get("app_push_unusable"):
 		reachable.add(routing.APP_PUSH)
 	return routing.Preferences(
 		allowed=frozenset(c for c, f in ALLOW_FIELDS.items() if get(f)),
@@ -68,6 +70,9 @@ CONTACT_FIELDS = (
 	"email_id",
 	"wechat_id",
 	"app_user_id",
+	"mobile_unusable",
+	"wechat_unusable",
+	"app_push_unusable",
 	"preferred_channel",
 	"do_not_contact",
 	"quiet_hours_start",

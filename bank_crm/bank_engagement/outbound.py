@@ -51,6 +51,7 @@ from bank_crm.core.delivery import (
 	after_failure,
 	sign,
 )
+from bank_crm.utils.bulk import in_list
 
 __all__ = [
 	"ADAPTER_CHANNELS",
@@ -91,6 +92,9 @@ RETRY_TIME_BUDGET_SECONDS = 240
 # A queued webhook message whose job never ran (lost queue, worker down) is picked up by
 # retry_due after this long.
 QUEUED_GRACE_MINUTES = 10
+# channels a gateway in batch mode may take (``batch_delivery``), and whose contact on file
+BATCH_CHANNELS = (SMS, APP_PUSH, WECHAT)
+CONTACT_KIND = {SMS: "mobile", APP_PUSH: APP_PUSH, WECHAT: WECHAT}
 
 # Customer contact fields, first found wins: Bank Customer Profile, then ERPNext Customer.
 CONTACT_FIELDS = {
@@ -145,6 +149,28 @@ def dispatch(
 		frappe.throw(_("Customer {0} does not exist").format(customer), OutboundError)
 	if idempotency_key and (existing := _by_key(idempotency_key)):
 		return existing
+	if channel in BATCH_CHANNELS:
+		from bank_crm.bank_engagement import batch_delivery
+
+		if batch_delivery.batch_adapter(channel):  # the gateway takes batches: one of them
+			key = idempotency_key or frappe.generate_hash(length=20)
+			return batch_delivery.queue_many(
+				[
+					{
+						"customer": customer,
+						"customer_name": frappe.db.get_value("Customer", customer, "customer_name"),
+						"channel": channel,
+						"content_class": content_class,
+						"subject": subject,
+						"message": message,
+						"recipient": contact_of(customer, CONTACT_KIND[channel]),
+						"reference_doctype": reference_doctype if reference_name else None,
+						"reference_name": reference_name if reference_doctype else None,
+						"idempotency_key": key,
+						"send_after": get_datetime(send_after) if send_after else None,
+					}
+				]
+			)[key]
 
 	doc = frappe.get_doc(
 		{
@@ -246,8 +272,10 @@ def deliver_many(names: list[str]):
 
 def deliver(name: str):
 	"""Background job: one attempt for a queued or due message (row locked while it runs)."""
-	row = frappe.db.get_value(MESSAGE, name, ["status", "next_attempt_at"], as_dict=True, for_update=True)
-	if not row or row.status not in (QUEUED, FAILED):
+	row = frappe.db.get_value(
+		MESSAGE, name, ["status", "next_attempt_at", "adapter"], as_dict=True, for_update=True
+	)
+	if not row or row.status not in (QUEUED, FAILED) or row.adapter in _batch_adapters():
 		return
 	if row.status == FAILED and row.next_attempt_at and get_datetime(row.next_attempt_at) > now_datetime():
 		return
@@ -260,12 +288,14 @@ def retry_due(batch_size: int = RETRY_BATCH, time_budget: float = RETRY_TIME_BUD
 	started = time.monotonic()
 	done = 0
 	while True:
-		names = frappe.get_all(
-			MESSAGE,
-			filters={"status": ("in", (FAILED, QUEUED)), "next_attempt_at": ("<=", now_datetime())},
-			order_by="next_attempt_at asc",
-			pluck="name",
-			limit=batch_size,
+		# a batch adapter's messages are its senders' (``batch_delivery``), not retried here
+		batch = _batch_adapters()
+		not_batch = f"and (adapter is null or adapter not in {in_list(batch)})" if batch else ""
+		names = frappe.db.sql_list(
+			f"""select name from `tab{MESSAGE}` where status in (%(failed)s, %(queued)s)
+			and next_attempt_at <= %(now)s {not_batch}
+			order by next_attempt_at asc limit {int(batch_size)}""",
+			{"failed": FAILED, "queued": QUEUED, "now": now_datetime()},
 		)
 		for name in names:
 			try:
@@ -292,6 +322,10 @@ def retry_due(batch_size: int = RETRY_BATCH, time_budget: float = RETRY_TIME_BUD
 				return done
 		if len(names) < batch_size:
 			return done
+
+
+def _batch_adapters() -> list[str]:
+	return frappe.get_all(ADAPTER, filters={"batch_mode": 1}, pluck="name")
 
 
 def attempt(doc) -> None:
@@ -407,7 +441,7 @@ def _send_sms(doc):
 		# send_sms would only show "Please Update SMS Settings" and return
 		raise DeliveryError(_("SMS Settings not configured: set the SMS Gateway URL"))
 	send_sms([doc.recipient], doc.message or doc.subject, success_msg=False)
-	doc.communication = _timeline(doc, "SMS")
+	# no Communication per message: the timeline shows the message itself (``timeline``)
 	doc.status, doc.sent_at = SENT, now_datetime()
 
 
@@ -434,7 +468,6 @@ def _post_webhook(doc):
 		raise DeliveryError(
 			_("Webhook answered HTTP {0}: {1}").format(response.status_code, (response.text or "")[:500])
 		)
-	doc.communication = _timeline(doc, "Chat")
 	doc.status, doc.sent_at = SENT, now_datetime()
 
 
@@ -591,31 +624,6 @@ def _compiled(template: str):
 
 def _html(text: str | None) -> str:
 	return escape_html(text or "").replace("\n", "<br>")
-
-
-def _timeline(doc, medium: str) -> str:
-	"""A Communication on the Customer (and the reference document) for the timeline."""
-	comm = frappe.get_doc(
-		{
-			"doctype": "Communication",
-			"communication_type": "Communication",
-			"communication_medium": medium,
-			"sent_or_received": "Sent",
-			"subject": doc.subject or _(doc.channel),
-			"content": _html(doc.message),
-			"phone_no": doc.recipient if medium == "SMS" else None,
-			"sender": frappe.session.user,
-			"reference_doctype": "Customer",
-			"reference_name": doc.customer,
-			"delivery_status": "Sent",
-		}
-	)
-	if doc.reference_doctype and doc.reference_name:
-		comm.append(
-			"timeline_links", {"link_doctype": doc.reference_doctype, "link_name": doc.reference_name}
-		)
-	comm.insert(ignore_permissions=True)
-	return comm.name
 
 
 def _link_reference(doc):

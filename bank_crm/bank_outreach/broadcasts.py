@@ -54,13 +54,31 @@ SCHEDULED, SENDING, PAUSED, SENT = "Scheduled", "Sending", "Paused", "Sent"
 # it from the index alone, never reading the wide profile rows. MariaDB computes it on every
 # write, whoever writes (the desk, Data Import, the nightly jobs' SQL). A new expression gets a
 # new name (``_v2`` …).
-REACH_COLUMN = "bank_crm_reach_v1"
-REACH_INDEX = "bank_crm_reach_v1"
-_FLAGS = ("mobile_no", "email_id", "wechat_id", "app_user_id")
+# v2: a contact a gateway reported unusable does not count as on file
+REACH_COLUMN = "bank_crm_reach_v2"
+REACH_INDEX = "bank_crm_reach_v2"
+OLD_REACH = ("bank_crm_reach_v1",)
+# contact field → its "reported unusable" flag
+_FLAGS = {
+	"mobile_no": "mobile_unusable",
+	"email_id": None,
+	"wechat_id": "wechat_unusable",
+	"app_user_id": "app_push_unusable",
+}
+
+
+def _on_file(prefix: str = "") -> list[str]:
+	"""SQL per contact: on file and not reported unusable."""
+	return [
+		f"(ifnull({prefix}{f}, '') != ''" + (f" and not ifnull({prefix}{flag}, 0))" if flag else ")")
+		for f, flag in _FLAGS.items()
+	]
+
+
 REACH_SQL = "concat_ws('|', {})".format(
 	", ".join(
 		[
-			*(f"ifnull({f}, '') != ''" for f in _FLAGS),
+			*_on_file(),
 			"ifnull(preferred_channel, '')",
 			"do_not_contact",
 			*ALLOW_FIELDS.values(),
@@ -74,7 +92,13 @@ REACH_SQL = "concat_ws('|', {})".format(
 
 
 def ensure_reach_column():
-	"""Add the column and its index (``on_doctype_update`` of the profile; idempotent)."""
+	"""Add the column and its index (``on_doctype_update`` of the profile; idempotent); an older
+	version of them goes."""
+	for old in OLD_REACH:
+		if frappe.db.has_index(f"tab{PROFILE}", old):
+			frappe.db.sql_ddl(f"alter table `tab{PROFILE}` drop index `{old}`")
+		if frappe.db.has_column(PROFILE, old):
+			frappe.db.sql_ddl(f"alter table `tab{PROFILE}` drop column `{old}`")
 	if not frappe.db.has_column(PROFILE, REACH_COLUMN):
 		frappe.db.sql_ddl(
 			f"alter table `tab{PROFILE}` add column `{REACH_COLUMN}` varchar(200) as ({REACH_SQL}) persistent"
@@ -201,7 +225,7 @@ def _inputs(doc, now: datetime, cap_days: int) -> list[str]:
 		else "null"
 	)
 	return [
-		*(f"ifnull(p.{f}, '') != ''" for f in ("mobile_no", "email_id", "wechat_id", "app_user_id")),
+		*_on_file("p."),
 		"p.preferred_channel",
 		"p.do_not_contact",
 		*(f"p.{f}" for f in ALLOW_FIELDS.values()),
@@ -654,6 +678,94 @@ def _send_range(broadcast: str, lo: str, hi: str) -> dict:
 
 
 def _send_batch(doc, renderer, rows, now) -> dict:
+	"""One batch of recipients: messages for gateways in batch mode and e-mails for Frappe's Email
+	Queue written in bulk (``batch_delivery``, ``email_bulk``); other channels one by one."""
+	from bank_crm.bank_engagement import batch_delivery, email_bulk, outbound
+
+	adapters = {c: batch_delivery.batch_adapter(c) for c in outbound.BATCH_CHANNELS}
+	bulk_email = bool(email_bulk.outgoing_account())
+	contacts = _contacts([r[1] for r in rows])
+	by_gateway, by_email, single = [], [], []
+	for row in rows:
+		channel = row[5]
+		if adapters.get(channel):
+			by_gateway.append(row)
+		elif channel == routing.EMAIL and bulk_email:
+			by_email.append(row)
+		else:
+			single.append(row)
+	updates, delivered = [], []
+	for queue, group in ((batch_delivery.queue_many, by_gateway), (email_bulk.queue_emails, by_email)):
+		if not group:
+			continue
+		keyed = queue([_bulk_row(doc, renderer, row, contacts) for row in group], now)
+		for name, customer, *_rest in group:
+			message = keyed.get(core.idempotency_key(doc.name, customer))
+			updates.append(
+				{
+					"name": name,
+					"status": "Sent" if message else "Failed",
+					"outbound_message": message,
+					"sent_on": now,
+				}
+			)
+			if message:
+				delivered.append(customer)
+	if single:
+		more, reached = _send_one_by_one(doc, renderer, single, now)
+		updates += more
+		delivered += reached
+	update_rows(RECIPIENT, updates)
+	_count_as_contact(delivered, now)
+	frappe.db.commit()
+	return {
+		"sent": sum(1 for u in updates if u["status"] == "Sent"),
+		"failed": sum(1 for u in updates if u["status"] == "Failed"),
+	}
+
+
+CONTACT_OF = {
+	routing.SMS: "mobile_no",
+	routing.APP_PUSH: "app_user_id",
+	routing.WECHAT: "wechat_id",
+	routing.EMAIL: "email_id",
+}
+
+
+def _contacts(customers: list[str]) -> dict[str, dict]:
+	rows = frappe.db.sql(
+		f"""select customer, mobile_no, app_user_id, wechat_id, email_id from `tab{PROFILE}`
+		where customer in {in_list(customers)}""",
+		as_dict=True,
+	)
+	return {r.customer: r for r in rows}
+
+
+def _bulk_row(doc, renderer, row, contacts: dict) -> dict:
+	_name, customer, cname, tier, rm, channel = row
+	context = {
+		"customer": customer,
+		"customer_name": cname or customer,
+		"tier": _(tier or ""),
+		"relationship_manager": rm,
+	}
+	return {
+		"customer": customer,
+		"customer_name": cname,
+		"channel": channel,
+		"content_class": doc.content_class,
+		"subject": doc.email_subject if channel == routing.EMAIL else doc.title,
+		"message": renderer.render(channel, context),
+		"recipient": (contacts.get(customer) or {}).get(CONTACT_OF[channel]),
+		"reference_doctype": BROADCAST,
+		"reference_name": doc.name,
+		"idempotency_key": core.idempotency_key(doc.name, customer),
+	}
+
+
+def _send_one_by_one(doc, renderer, rows, now) -> tuple[list[dict], list[str]]:
+	"""Channels without a bulk path (SMS through SMS Settings, an adapter without batch mode):
+	one ``outbound.dispatch`` each, their webhook deliveries one job per batch."""
 	from bank_crm.bank_engagement import outbound
 
 	broadcast = doc.name
@@ -698,14 +810,8 @@ def _send_batch(doc, renderer, rows, now) -> dict:
 			frappe.db.rollback(save_point="bank_crm_broadcast")
 			frappe.log_error(title=_("Broadcast {0}: message to {1} failed").format(broadcast, customer))
 			updates.append({"name": name, "status": "Failed", "outbound_message": None, "sent_on": now})
-	update_rows(RECIPIENT, updates)
 	outbound.enqueue_deliveries(to_deliver)
-	_count_as_contact(delivered, now)
-	frappe.db.commit()
-	return {
-		"sent": sum(1 for u in updates if u["status"] == "Sent"),
-		"failed": sum(1 for u in updates if u["status"] == "Failed"),
-	}
+	return updates, delivered
 
 
 def _count_as_contact(customers: list[str], now: datetime):

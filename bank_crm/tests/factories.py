@@ -166,10 +166,12 @@ class Api:
 		assert response.status_code == 200, response.text
 		return api
 
-	def request(self, method: str, path: str, *, params=None, data=None, body=None, content_type=None):
+	def request(
+		self, method: str, path: str, *, params=None, data=None, body=None, content_type=None, headers=None
+	):
 		client = self.client
 		result = {}
-		kwargs = {"headers": {"Accept": "application/json"}}
+		kwargs = {"headers": {"Accept": "application/json", **(headers or {})}}
 		if body is not None:  # sent as it is (malformed JSON, numbers Python would not write)
 			kwargs["data"] = body
 			kwargs["content_type"] = content_type or "application/json"
@@ -200,8 +202,8 @@ class Api:
 	def put(self, path, data):
 		return self.request("put", path, data=data)
 
-	def post_raw(self, path, body: str, content_type: str = "application/json"):
-		return self.request("post", path, body=body, content_type=content_type)
+	def post_raw(self, path, body: str | bytes, content_type: str = "application/json", headers=None):
+		return self.request("post", path, body=body, content_type=content_type, headers=headers)
 
 
 def server_messages(response) -> str:

@@ -26,6 +26,12 @@ ENGINE_FIELDS = (
 	"lifecycle_stage",
 	"lifecycle_reason",
 )
+# a contact a gateway reported unusable → its flag (set by delivery receipts only)
+UNUSABLE_FLAGS = {
+	"mobile_no": "mobile_unusable",
+	"wechat_id": "wechat_unusable",
+	"app_user_id": "app_push_unusable",
+}
 QUALITATIVE_FIELDS = ("qual_industry_influence", "qual_cooperation_potential", "qual_risk_rating")
 MAX_OVERRIDE_DAYS = 366
 
@@ -45,6 +51,7 @@ class BankCustomerProfile(Document):
 			self.validate_verification_checks()
 			self.update_verification_status()
 			self.validate_consents()
+			self.keep_unusable_flags()
 			self.validate_contact_preferences()
 			self.validate_plan_overrides()
 			self.validate_qualitative_scores()
@@ -329,6 +336,18 @@ class BankCustomerProfile(Document):
 		problem = routing.check_preferences(preferences_of(self), consents_of(self.consents), now_datetime())
 		if problem:
 			raise CoreValidationError("preferred_channel", problem, self.preferred_channel)
+
+	def keep_unusable_flags(self):
+		"""Only delivery receipts mark a contact unusable; changing the contact clears its mark
+		(a new number is worth trying)."""
+		before = None if self.is_new() else self.get_doc_before_save()
+		for contact, flag in UNUSABLE_FLAGS.items():
+			changed = before is not None and (before.get(contact) or "") != (self.get(contact) or "")
+			self.set(flag, 0 if before is None or changed else before.get(flag))
+		if not any(self.get(flag) for flag in UNUSABLE_FLAGS.values()):
+			self.unusable_contact_note = None
+		elif before is not None:
+			self.unusable_contact_note = before.unusable_contact_note
 
 	def validate_plan_overrides(self):
 		before = self.get_doc_before_save()
