@@ -16,6 +16,8 @@ It prints ``listening on http://127.0.0.1:PORT`` and serves until killed:
 - Receipts: every accepted message gets one, after ``--receipt-delay-s``, posted in batches of up
   to ``--receipt-batch`` to the receipt URL, signed with the receipt secret: ``delivered``, or
   ``failed``/``invalid_number`` for numbers ending in ``9999`` (the gateway learns it later).
+- ``--hold-receipts`` keeps them until ``POST /control {"hold_receipts": false}`` (a benchmark times
+  them apart from the send).
 - ``GET /stats`` — counts (requests, unique accepted, duplicates, refused, receipts posted and
   answered); ``POST /control`` — change settings at run time (``{"down": true}``, ``{"latency_ms":
   200}`` …); ``POST /reset`` — forget everything.
@@ -32,6 +34,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SIGNATURE_HEADER = "X-Bank-CRM-Signature"
@@ -54,6 +57,7 @@ class Gateway:
 			"receipt_delay_s": 1.0,
 			"receipt_batch": 5000,
 			"keep_receipts": False,  # receipts kept for ``take_receipts`` instead of posted
+			"hold_receipts": False,  # receipts kept until ``/control {"hold_receipts": false}``
 			"seed": 7,
 		}
 		self.settings.update({k: v for k, v in settings.items() if v is not None})
@@ -80,7 +84,7 @@ class Gateway:
 				"receipt_calls": 0,
 				"receipt_answers": [],
 			}
-			self.pending: list[tuple[float, dict]] = []
+			self.pending: deque[tuple[float, dict]] = deque()  # in the order they fall due
 			self.window: list[float] = []
 
 	# -- a batch ------------------------------------------------------------------------------
@@ -145,11 +149,12 @@ class Gateway:
 		while not self._stop.is_set():
 			time.sleep(0.2)
 			with self.lock:
-				if not self.settings["receipt_url"]:
-					continue  # kept for ``take_receipts``
+				if not self.settings["receipt_url"] or self.settings["hold_receipts"]:
+					continue  # kept for ``take_receipts``, or until released
 				now = time.monotonic()
-				due = [r for t, r in self.pending if t <= now]
-				self.pending = [(t, r) for t, r in self.pending if t > now]
+				due = []
+				while self.pending and self.pending[0][0] <= now:
+					due.append(self.pending.popleft()[1])
 				url, secret, size = (
 					self.settings["receipt_url"],
 					self.settings["receipt_secret"],
@@ -170,7 +175,8 @@ class Gateway:
 					status, text = getattr(e, "code", 0), str(e)[:300]
 					if status in (0, 500, 502, 503):
 						with self.lock:
-							self.pending += [(time.monotonic() + 1.0, r) for r in chunk]
+							self.pending.extendleft(reversed([(0.0, r) for r in chunk]))
+						time.sleep(1.0)
 						continue
 				with self.lock:
 					self.stats["receipt_calls"] += 1
@@ -181,7 +187,7 @@ class Gateway:
 		"""The receipts waiting to be posted, at once and taken (the tests post them themselves)."""
 		with self.lock:
 			taken = [r for _t, r in self.pending]
-			self.pending = []
+			self.pending.clear()
 		return taken
 
 	def stop(self):
@@ -239,6 +245,7 @@ def main():
 	parser.add_argument("--receipt-secret")
 	parser.add_argument("--receipt-delay-s", type=float, default=1.0)
 	parser.add_argument("--receipt-batch", type=int, default=5000)
+	parser.add_argument("--hold-receipts", action="store_true", help="post none until released by /control")
 	args = parser.parse_args()
 	try:
 		server, _gateway = make_server(
@@ -251,6 +258,7 @@ def main():
 			receipt_secret=args.receipt_secret,
 			receipt_delay_s=args.receipt_delay_s,
 			receipt_batch=args.receipt_batch,
+			hold_receipts=args.hold_receipts,
 		)
 	except OSError as e:  # the port is taken: say so at once
 		print(f"cannot listen on 127.0.0.1:{args.port}: {e}", file=sys.stderr)

@@ -64,8 +64,16 @@ class TestBatchDelivery(FrappeTestCase):
 					id_number=new_id(born),
 					mobile_no=number,
 					app_user_id=f"app-{tag}-{i}",
-					allow_app_push=1,
 					allow_sms=1,
+					preferred_channel="SMS",
+					consents=[
+						{
+							"purpose": "Service",
+							"channel": "All Channels",
+							"granted_on": "2026-01-05 10:00:00",
+							"evidence_type": "Signed Form",
+						}
+					],
 				)
 			)
 			cls.customers.append(customer)
@@ -246,6 +254,52 @@ class TestBatchDelivery(FrappeTestCase):
 		self.assertEqual(set(self.statuses(keyed).values()), {"Sent"})
 		self.assertEqual(self.gateway.stats["accepted"], 5, "handed over once")
 		self.assertEqual(self.gateway.stats["duplicates"], 5, "the resent ones were recognised")
+
+	def test_a_broadcast_goes_out_through_the_batch_gateway_and_its_report_shows_the_receipts(self):
+		from unittest.mock import patch
+
+		from bank_crm.bank_outreach import broadcasts
+		from bank_crm.bank_outreach.report.broadcast_performance import broadcast_performance
+
+		doc = frappe.get_doc(
+			{
+				"doctype": "Bank Broadcast",
+				"title": "批量网关测试",
+				"content_class": "Routine Tip",
+				"sms_text": "{{ customer_name }}您好：存款利率调整。",
+				"customer_list": "\n".join(self.customers),
+			}
+		)
+		doc.flags.ignore_permissions = True
+		doc.insert()
+		frappe.db.set_value("Bank Broadcast", doc.name, "workflow_state", "Scheduled", update_modified=False)
+		frappe.db.commit()
+		broadcasts.send_scheduled()
+		frappe.db.commit()
+		with patch.object(broadcasts, "enqueue_send"):
+			broadcasts.send(doc.name)
+		frappe.db.commit()
+		rows = frappe.get_all(
+			"Bank Broadcast Recipient",
+			{"broadcast": doc.name},
+			["customer", "status", "channel", "outbound_message"],
+		)
+		self.assertEqual({r.status for r in rows}, {"Sent"}, rows)
+		self.assertEqual({r.channel for r in rows}, {"SMS"})
+		names = [r.outbound_message for r in rows]
+		queued = frappe.get_all(MESSAGE, {"name": ("in", names)}, ["status", "adapter", "recipient"])
+		self.assertTrue(all(m.status == "Queued" and m.adapter == self.adapter.name for m in queued), queued)
+		batch_delivery.send_due(self.adapter.name, idle_checks=1)
+		self.assertEqual(self.gateway.stats["requests"], 3)
+		self.post_receipts({"receipts": self.gateway.take_receipts()})
+		columns, data, *_rest = broadcast_performance.execute({"group_by": "Channel", "broadcast": doc.name})
+		sms = next(d for d in data if d["group"] == "SMS")
+		self.assertEqual((sms["delivered"], sms["undelivered"]), (5, 1))
+		self.assertIn("invalid_number (2)", sms["reasons"])  # one refused at once, one by receipt
+		self.assertIn("receipt_rate", [c["fieldname"] for c in columns])
+		frappe.db.delete("Bank Broadcast Recipient", {"broadcast": doc.name})
+		frappe.db.delete("Bank Broadcast", doc.name)
+		frappe.db.commit()
 
 	def test_emails_for_many_customers_go_into_frappes_email_queue_in_bulk(self):
 		if not email_bulk.outgoing_account():

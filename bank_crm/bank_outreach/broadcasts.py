@@ -431,6 +431,17 @@ class Renderer:
 		)
 		self.settings = frappe.get_cached_doc(SETTINGS)
 		self.rm_names: dict[str, str] = {}
+		self.templates: dict = {}
+
+	def _template(self, channel: str):
+		"""A body compiled once per send, not once per recipient (as ``frappe.render_template``
+		would: compiling costs more than rendering), under the same rules."""
+		if channel not in self.templates:
+			body = self.doc.get(BODY_FIELDS[channel]) or ""
+			if ".__" in body:
+				frappe.throw(_("Illegal template"))
+			self.templates[channel] = frappe.get_jenv().from_string(body)
+		return self.templates[channel]
 
 	def render(self, channel: str, context: dict) -> str:
 		doc = self.doc
@@ -442,7 +453,7 @@ class Renderer:
 			"relationship_manager_name": self.rm_names.get(rm, ""),
 			"product_name": self.products,
 		}
-		text = frappe.render_template(doc.get(BODY_FIELDS[channel]) or "", context)
+		text = self._template(channel).render(context) if doc.get(BODY_FIELDS[channel]) else ""
 		if doc.risk_disclosure:
 			if channel == routing.EMAIL:
 				text += "<p>" + frappe.utils.escape_html(doc.risk_disclosure) + "</p>"
@@ -578,6 +589,18 @@ def send(broadcast: str, shard_count: int | None = None) -> dict:
 		return {"sent": 0, "failed": 0}
 	after = shards.results(SENDING_RUN, run.name)[1]
 	return {k: after.get(k, 0) - before.get(k, 0) for k in ("sent", "failed")}
+
+
+def wake_gateways(broadcast: str):
+	"""The senders of the batch adapters that hold the broadcast's queued messages."""
+	from bank_crm.bank_engagement import batch_delivery
+
+	for adapter in frappe.db.sql_list(
+		"""select distinct adapter from `tabBank Outbound Message` where reference_doctype = 'Bank Broadcast'
+		and reference_name = %s and status in ('Queued', 'Failed') and adapter is not null""",
+		(broadcast,),
+	):
+		batch_delivery.wake_senders(adapter)
 
 
 def enqueue_send(broadcast: str):

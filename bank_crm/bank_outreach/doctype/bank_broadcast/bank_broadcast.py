@@ -134,9 +134,10 @@ class BankBroadcast(Document):
 			self.check_texts(strict=True)
 			self.review_comment = None
 		elif self.workflow_state == SENDING and before == PAUSED:
-			from bank_crm.bank_outreach.broadcasts import enqueue_send
+			from bank_crm.bank_outreach.broadcasts import enqueue_send, wake_gateways
 
 			enqueue_send(self.name)
+			wake_gateways(self.name)  # its messages held while paused go on
 		elif user != self.owner and not roles & {
 			CRM_ADMINISTRATOR,
 			CONSUMER_PROTECTION_OFFICER,
