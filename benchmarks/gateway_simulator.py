@@ -57,7 +57,8 @@ class Gateway:
 			"receipt_delay_s": 1.0,
 			"receipt_batch": 5000,
 			"keep_receipts": False,  # receipts kept for ``take_receipts`` instead of posted
-			"hold_receipts": False,  # receipts kept until ``/control {"hold_receipts": false}``
+			"hold_receipts": False,
+			"host_header": None,  # the Host the receipts carry (a site served by address, not by name)  # receipts kept until ``/control {"hold_receipts": false}``
 			"seed": 7,
 		}
 		self.settings.update({k: v for k, v in settings.items() if v is not None})
@@ -166,7 +167,13 @@ class Gateway:
 				request = urllib.request.Request(
 					url,
 					data=body,
-					headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret or "")},
+					headers={
+						"Content-Type": "application/json",
+						SIGNATURE_HEADER: sign(body, secret or ""),
+						**(
+							{"Host": self.settings["host_header"]} if self.settings.get("host_header") else {}
+						),
+					},
 				)
 				try:
 					with urllib.request.urlopen(request, timeout=60) as answer:
@@ -246,6 +253,7 @@ def main():
 	parser.add_argument("--receipt-delay-s", type=float, default=1.0)
 	parser.add_argument("--receipt-batch", type=int, default=5000)
 	parser.add_argument("--hold-receipts", action="store_true", help="post none until released by /control")
+	parser.add_argument("--host-header", help="the Host header of the receipt calls (the site's name)")
 	args = parser.parse_args()
 	try:
 		server, _gateway = make_server(
@@ -259,6 +267,7 @@ def main():
 			receipt_delay_s=args.receipt_delay_s,
 			receipt_batch=args.receipt_batch,
 			hold_receipts=args.hold_receipts,
+			host_header=args.host_header,
 		)
 	except OSError as e:  # the port is taken: say so at once
 		print(f"cannot listen on 127.0.0.1:{args.port}: {e}", file=sys.stderr)

@@ -58,14 +58,15 @@ def free_port() -> int:
 		return s.getsockname()[1]
 
 
-def get_json(url: str, data: dict | None = None, timeout=30) -> dict:
+def get_json(url: str, data: dict | None = None, timeout=30, host: str | None = None) -> dict:
 	body = json.dumps(data).encode() if data is not None else None
-	request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+	headers = {"Content-Type": "application/json", **({"Host": host} if host else {})}
+	request = urllib.request.Request(url, data=body, headers=headers)
 	with urllib.request.urlopen(request, timeout=timeout) as answer:
 		return json.loads(answer.read())
 
 
-def start_simulator(receipt_url: str) -> tuple[subprocess.Popen, str]:
+def start_simulator(receipt_url: str, site: str) -> tuple[subprocess.Popen, str]:
 	process = subprocess.Popen(
 		[
 			sys.executable,
@@ -81,6 +82,8 @@ def start_simulator(receipt_url: str) -> tuple[subprocess.Popen, str]:
 			"--receipt-secret",
 			RECEIPT_SECRET,
 			"--hold-receipts",
+			"--host-header",
+			site,
 		],
 		stdout=subprocess.PIPE,
 		text=True,
@@ -133,7 +136,7 @@ def start_web(site: str) -> tuple[subprocess.Popen, int]:
 	)
 	for _ in range(60):
 		try:
-			answer = get_json(f"http://127.0.0.1:{port}/api/method/ping", timeout=2)
+			answer = get_json(f"http://127.0.0.1:{port}/api/method/ping", timeout=2, host=site)
 			if answer.get("message") == "pong":
 				break
 		except Exception:
@@ -253,7 +256,7 @@ def main():
 	receipts = f"http://127.0.0.1:{web_port}/api/method/bank_crm.api.outbound.receipts?adapter="
 	simulators, processes = {}, []
 	for channel, name in CHANNEL_ADAPTERS.items():
-		process, url = start_simulator(receipts + urllib.parse.quote(name))
+		process, url = start_simulator(receipts + urllib.parse.quote(name), args.site)
 		simulators[channel] = url
 		processes.append(process)
 	smtp = Smtp()

@@ -41,6 +41,7 @@ CLAIM = 1_000  # messages one claim takes
 STALE_MINUTES = 10  # a claim older than this: its sender died
 BUDGET_SECONDS = 240  # a sender job stops starting requests after this and queues itself again
 IDLE_CHECKS = 3  # empty claims, a second apart, before a sender stops
+RETRY_WAIT_SECONDS = 120  # a sender waits this long for refused messages' next attempt
 CONTACT_FIELD = {delivery.SMS: "mobile_no", delivery.APP_PUSH: "app_user_id", delivery.WECHAT: "wechat_id"}
 UNUSABLE_FLAG = {
 	delivery.SMS: "mobile_unusable",
@@ -157,7 +158,11 @@ class _Adapter:
 
 
 def send_due(
-	adapter: str, slot: int = 0, budget_seconds: float = BUDGET_SECONDS, idle_checks: int = IDLE_CHECKS
+	adapter: str,
+	slot: int = 0,
+	budget_seconds: float = BUDGET_SECONDS,
+	idle_checks: int = IDLE_CHECKS,
+	retry_wait: float = RETRY_WAIT_SECONDS,
 ) -> dict:
 	"""A sender (job): claim the adapter's due messages and hand them over batch by batch, until
 	none is due; past the time budget it queues itself again."""
@@ -174,6 +179,15 @@ def send_due(
 			break
 		claimed = _claim(adapter, CLAIM)
 		if not claimed:
+			# refused messages whose retry is near: wait for them rather than for the next cron
+			soon = _next_retry_in(adapter)
+			if (
+				soon is not None
+				and 0 < soon <= retry_wait
+				and time.monotonic() - started + soon < budget_seconds
+			):
+				time.sleep(soon)
+				continue
 			idle += 1
 			if idle >= idle_checks:
 				break
@@ -189,6 +203,17 @@ def send_due(
 				done[key] += counts[key]
 			done["requests"] += 1
 	return done
+
+
+def _next_retry_in(adapter: str) -> float | None:
+	"""Seconds until the adapter's earliest refused message is due again (None: none waits)."""
+	found = frappe.db.sql(
+		f"""select min(next_attempt_at) from `tab{MESSAGE}` force index (adapter_due)
+		where adapter = %s and status = 'Failed' and next_attempt_at > %s""",
+		(adapter, now_datetime()),
+	)[0][0]
+	frappe.db.commit()
+	return None if found is None else (found - now_datetime()).total_seconds()
 
 
 def _claim(adapter: str, limit: int) -> list[tuple]:

@@ -257,14 +257,22 @@ def _act_on(pending: list, greetings: dict) -> dict:
 
 
 def _act_on_chunk(chunk: list, greetings: dict, tiers: dict, langs: dict) -> dict:
+	from bank_crm.bank_engagement import contact
+
 	now = now_datetime()
 	common = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now}
 	updates, todos = [], []
 	done = {"acted": 0, "greetings": 0, "tasks": 0, "no_channel": 0}
+	# the chunk's greetings routed in two queries, and those for a gateway in batch mode or for
+	# the Email Queue written in bulk below (``_Bulk``), not one by one
+	routes = contact.route_many(
+		[ev.customer for ev in chunk if ev.action in (care.GREETING, care.BOTH)], routing.GREETING, now
+	)
+	bulk = _Bulk(now)
 	for ev in chunk:
 		frappe.db.savepoint("bank_crm_care")
 		try:
-			values, todo = _act(ev, greetings, tiers.get(ev.customer) or "", langs)
+			values, todo = _act(ev, greetings, tiers.get(ev.customer) or "", langs, routes, bulk)
 		except Exception as e:
 			if shards.lock_conflict(e):
 				raise  # the whole chunk is gone, savepoint and all: ``retrying`` does it again
@@ -274,10 +282,11 @@ def _act_on_chunk(chunk: list, greetings: dict, tiers: dict, langs: dict) -> dic
 		updates.append({"name": ev.name, **values})
 		if todo:
 			todos.append(todo)
-		done["greetings"] += bool(values.get("outbound_message"))
+		done["greetings"] += bool(values.get("outbound_message") or values.get("_bulk_key"))
 		done["no_channel"] += values["status"] == "No Channel"
-	# the chunk's RM tasks in one INSERT (with the assignment shown on the event), its outcomes
-	# in one UPDATE, committed with the greetings they record
+	# the bulk greetings, then the chunk's RM tasks in one INSERT (with the assignment shown on
+	# the event), its outcomes in one UPDATE, committed with the greetings they record
+	bulk.write(updates)
 	insert_rows("ToDo", todos, common)
 	update_rows(EVENT, updates)
 	frappe.db.commit()
@@ -309,18 +318,57 @@ def _greeting_text(ev, template: str | None) -> str:
 	)
 
 
-def _act(ev, greetings, tier, langs=None):
-	"""The event's greeting (sent now) and its RM task (a row for the chunk's bulk insert)."""
-	from bank_crm.bank_engagement import contact
+class _Bulk:
+	"""A chunk's greetings for gateways in batch mode and for the Email Queue, written at once."""
 
-	values = {"outbound_message": None, "channel": None, "todo": None, "_assign": None}
-	task = None
-	notes = []
-	if ev.action in (care.GREETING, care.BOTH):
-		template = greetings.get((ev.event_type, ev.action, tier)) or greetings.get(
-			(ev.event_type, ev.action, "")
-		)
-		message, explanation, channel = contact.send(
+	def __init__(self, now):
+		from bank_crm.bank_engagement import batch_delivery, email_bulk, outbound
+
+		self.now = now
+		self.adapters = {c for c in outbound.BATCH_CHANNELS if batch_delivery.batch_adapter(c)}
+		self.email = bool(email_bulk.outgoing_account())
+		self.rows: dict[str, list] = {"gateway": [], "email": []}
+
+	def take(self, channel: str) -> str | None:
+		if channel in self.adapters:
+			return "gateway"
+		if channel == routing.EMAIL and self.email:
+			return "email"
+		return None
+
+	def write(self, updates: list[dict]):
+		"""Queue the greetings; each event's row gets its message (by the event's key)."""
+		from bank_crm.bank_engagement import batch_delivery, email_bulk
+
+		keyed = {}
+		if self.rows["gateway"]:
+			keyed.update(batch_delivery.queue_many(self.rows["gateway"], self.now))
+		if self.rows["email"]:
+			keyed.update(email_bulk.queue_emails(self.rows["email"], self.now))
+		for row in updates:
+			key = row.pop("_bulk_key", None)
+			if key:
+				row["outbound_message"] = keyed.get(key)
+				if not row["outbound_message"]:  # refused (e.g. an address Frappe would not take)
+					row["status"] = "Task Created" if row.get("todo") else "No Channel"
+
+
+CONTACT_OF = {
+	routing.SMS: "mobile_no",
+	routing.APP_PUSH: "app_user_id",
+	routing.WECHAT: "wechat_id",
+	routing.EMAIL: "email_id",
+}
+
+
+def _greet(ev, template, routes: dict, bulk: _Bulk) -> tuple[str | None, str, str | None, str | None]:
+	"""(message, explanation, channel, bulk key): a greeting through the routed channel — queued
+	for the chunk's bulk write when its channel has one, else sent one by one."""
+	from bank_crm.bank_engagement import contact, outbound
+
+	decision, profile = routes.get(ev.customer, (None, None))
+	if decision is None:
+		return contact.send(
 			ev.customer,
 			routing.GREETING,
 			_(ev.event_type),
@@ -328,8 +376,56 @@ def _act(ev, greetings, tier, langs=None):
 			reference_doctype=EVENT,
 			reference_name=ev.name,
 			idempotency_key=ev.event_key,
+		) + (None,)
+	explanation = contact.explain(decision)
+	if not decision.ok:
+		return None, explanation, None, None
+	kind = bulk.take(decision.channel)
+	if kind:
+		bulk.rows[kind].append(
+			{
+				"customer": ev.customer,
+				"customer_name": ev.customer_name,
+				"channel": decision.channel,
+				"content_class": routing.GREETING,
+				"subject": _(ev.event_type),
+				"message": _greeting_text(ev, template),
+				"recipient": profile.get(CONTACT_OF.get(decision.channel, "")),
+				"reference_doctype": EVENT,
+				"reference_name": ev.name,
+				"idempotency_key": ev.event_key,
+				"send_after": decision.send_after,
+			}
 		)
+		return None, explanation, decision.channel, ev.event_key
+	message = outbound.dispatch(
+		ev.customer,
+		decision.channel,
+		_(ev.event_type),
+		_greeting_text(ev, template),
+		content_class=routing.GREETING,
+		reference_doctype=EVENT,
+		reference_name=ev.name,
+		idempotency_key=ev.event_key,
+		send_after=decision.send_after,
+	)
+	return message, explanation, decision.channel, None
+
+
+def _act(ev, greetings, tier, langs=None, routes=None, bulk=None):
+	"""The event's greeting (sent now, or queued for the chunk's bulk write) and its RM task (a
+	row for the chunk's bulk insert)."""
+	values = {"outbound_message": None, "channel": None, "todo": None, "_assign": None}
+	task = None
+	notes = []
+	if ev.action in (care.GREETING, care.BOTH):
+		template = greetings.get((ev.event_type, ev.action, tier)) or greetings.get(
+			(ev.event_type, ev.action, "")
+		)
+		message, explanation, channel, key = _greet(ev, template, routes or {}, bulk or _Bulk(now_datetime()))
 		values.update(outbound_message=message, channel=channel)
+		if key:
+			values["_bulk_key"] = key
 		notes.append(explanation)
 	if ev.action in (care.RM_TASK, care.BOTH) and ev.relationship_manager:
 		lang = (langs or {}).get(ev.relationship_manager)  # the task reads in its RM's language
@@ -359,7 +455,7 @@ def _act(ev, greetings, tier, langs=None):
 		}
 		values["todo"] = task["name"]
 		values["_assign"] = json.dumps([ev.relationship_manager])
-	sent = bool(values.get("outbound_message"))
+	sent = bool(values.get("outbound_message") or values.get("_bulk_key"))
 	if values.get("todo") and sent:
 		status = "Greeting Sent and Task Created"
 	elif values.get("todo"):

@@ -159,7 +159,7 @@ class TestBatchDelivery(FrappeTestCase):
 		self.assertEqual(self.queue(tag), keyed, "queued again with the same keys: nothing twice")
 		self.assertEqual(frappe.db.count(MESSAGE, {"idempotency_key": ("like", f"{tag}|%")}), len(NUMBERS))
 
-		done = batch_delivery.send_due(self.adapter.name, idle_checks=1)
+		done = batch_delivery.send_due(self.adapter.name, idle_checks=1, retry_wait=0)
 		stats = self.gateway.stats
 		self.assertEqual(stats["requests"], 3, "7 messages in batches of 3")
 		self.assertEqual(stats["bad_signatures"], 0)
@@ -233,16 +233,20 @@ class TestBatchDelivery(FrappeTestCase):
 		).encode()
 		self.assertEqual(self.gateway.batch(body, sign(body, SECRET))[0], 200)
 		self.assertEqual(set(self.statuses(keyed).values()), {"Sending"})
-		self.assertEqual(batch_delivery.send_due(self.adapter.name, idle_checks=1)["requests"], 0)
+		self.assertEqual(
+			batch_delivery.send_due(self.adapter.name, idle_checks=1, retry_wait=0)["requests"], 0
+		)
 		# the repair job makes them due again once the claim is stale; the gateway is down now
 		batch_delivery.reclaim_stale(now_datetime() + timedelta(minutes=batch_delivery.STALE_MINUTES + 1))
 		self.assertEqual(set(self.statuses(keyed).values()), {"Queued"})
 		self.gateway.settings["down"] = True
-		batch_delivery.send_due(self.adapter.name, idle_checks=1)
+		batch_delivery.send_due(self.adapter.name, idle_checks=1, retry_wait=0)
 		rows = frappe.get_all(
 			MESSAGE, {"name": ("in", list(keyed.values()))}, ["status", "attempts", "last_error"]
 		)
-		self.assertTrue(all(r.status == "Failed" and r.attempts == 1 and "503" in r.last_error for r in rows))
+		self.assertTrue(
+			all(r.status == "Failed" and r.attempts == 1 and "503" in r.last_error for r in rows), rows
+		)
 		# back up; their retry is due: each goes again with its id, and the gateway takes it once
 		self.gateway.settings["down"] = False
 		frappe.db.sql(
@@ -250,7 +254,7 @@ class TestBatchDelivery(FrappeTestCase):
 			(now_datetime() - timedelta(minutes=1), list(keyed.values())),
 		)
 		frappe.db.commit()
-		batch_delivery.send_due(self.adapter.name, idle_checks=1)
+		batch_delivery.send_due(self.adapter.name, idle_checks=1, retry_wait=0)
 		self.assertEqual(set(self.statuses(keyed).values()), {"Sent"})
 		self.assertEqual(self.gateway.stats["accepted"], 5, "handed over once")
 		self.assertEqual(self.gateway.stats["duplicates"], 5, "the resent ones were recognised")
@@ -289,7 +293,7 @@ class TestBatchDelivery(FrappeTestCase):
 		names = [r.outbound_message for r in rows]
 		queued = frappe.get_all(MESSAGE, {"name": ("in", names)}, ["status", "adapter", "recipient"])
 		self.assertTrue(all(m.status == "Queued" and m.adapter == self.adapter.name for m in queued), queued)
-		batch_delivery.send_due(self.adapter.name, idle_checks=1)
+		batch_delivery.send_due(self.adapter.name, idle_checks=1, retry_wait=0)
 		self.assertEqual(self.gateway.stats["requests"], 3)
 		self.post_receipts({"receipts": self.gateway.take_receipts()})
 		columns, data, *_rest = broadcast_performance.execute({"group_by": "Channel", "broadcast": doc.name})

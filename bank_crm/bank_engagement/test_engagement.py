@@ -684,15 +684,15 @@ class TestCareEvents(EngagementCase):
 			email_id=f"victim-{self.tag}@test.bank-crm.example",
 			preferred_channel="Email",
 		)
-		real_send, calls = contact.send, []
+		real_route, calls = contact.route_many, []
 
-		def send_once_a_victim(*args, **kwargs):
+		def route_once_a_victim(*args, **kwargs):
 			calls.append(args[0])
 			if len(calls) == 1:  # as InnoDB does: the statement fails and the transaction is lost
 				raise frappe.QueryDeadlockError("Deadlock found when trying to get lock")
-			return real_send(*args, **kwargs)
+			return real_route(*args, **kwargs)
 
-		with patch.object(contact, "send", send_once_a_victim):
+		with patch.object(contact, "route_many", route_once_a_victim):
 			care.record_events(today)
 			frappe.db.commit()
 			care.act_on_pending(today)
