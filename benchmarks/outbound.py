@@ -251,6 +251,12 @@ def main():
 	args = parser.parse_args()
 	print("contact details:", contact_details(args), flush=True)
 	frappe = connect(args.site)
+	# half of those with an address (a fifth of all) prefer e-mail: the notice goes about 80 / 20
+	frappe.db.sql(
+		"""update `tabBank Customer Profile` set preferred_channel = if(crc32(concat('e', name)) % 100 < 50
+		and ifnull(email_id, '') != '', 'Email', null)"""
+	)
+	frappe.db.commit()
 	clean(frappe)
 	web, web_port = start_web(args.site)
 	receipts = f"http://127.0.0.1:{web_port}/api/method/bank_crm.api.outbound.receipts?adapter="
@@ -286,7 +292,7 @@ def main():
 		queued = sum(n for _c, n in counts)
 		gateway_expected = sum(n for c, n in counts if c in CHANNEL_ADAPTERS)
 		email_expected = sum(n for c, n in counts if c == "Email")
-		messages_done_at = emails_done_at = None
+		messages_done_at = emails_done_at = first_pass_at = None
 		peaks = [0] * len(workers)
 		while time.perf_counter() - started < 3600:
 			time.sleep(2)
@@ -299,15 +305,28 @@ def main():
 			)
 			by = dict(sent)
 			gateway_done = sum(n for c, n in by.items() if c in CHANNEL_ADAPTERS)
+			if first_pass_at is None:
+				waiting = frappe.db.sql(
+					"""select (select count(*) from `tabBank Broadcast Recipient` where broadcast = %(b)s
+						and status = 'Queued') + (select count(*) from `tabBank Outbound Message`
+						where reference_doctype = 'Bank Broadcast' and reference_name = %(b)s
+						and status in ('Queued', 'Sending'))""",
+					{"b": name},
+				)[0][0]
+				if not waiting:  # every message tried once: accepted, or refused and waiting to retry
+					first_pass_at = time.perf_counter() - started
 			if emails_done_at is None and by.get("Email", 0) >= email_expected:
 				emails_done_at = time.perf_counter() - started
 			if gateway_done >= gateway_expected and emails_done_at is not None:
 				messages_done_at = time.perf_counter() - started
 				break
+		report["seconds_to_every_message_tried"] = round(first_pass_at or 0, 1)
 		report["seconds_to_all_handed_over"] = round(messages_done_at or (time.perf_counter() - started), 1)
 		report["seconds_to_emails_queued"] = round(emails_done_at or 0, 1)
 		report["recipients"] = queued
-		report["messages_per_second"] = round(queued / report["seconds_to_all_handed_over"], 1)
+		report["messages_per_second"] = (
+			round(queued / report["seconds_to_every_message_tried"], 1) if first_pass_at else None
+		)
 		stats = {c: get_json(u + "/stats") for c, u in simulators.items()}
 		report["gateways"] = {
 			c: {k: s[k] for k in ("requests", "accepted", "duplicates", "refused", "throttled_requests")}
