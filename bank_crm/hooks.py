@@ -205,9 +205,12 @@ scheduler_events = {
 		"bank_crm.bank_customer.verification.refresh_verification_status",
 	],
 	"cron": {
+		# the batch gateways' retries and stale claims: due within a minute
+		"* * * * *": [
+			"bank_crm.bank_engagement.batch_delivery.reclaim_stale",
+		],
 		"*/5 * * * *": [
 			"bank_crm.bank_engagement.outbound.retry_due",
-			"bank_crm.bank_engagement.batch_delivery.reclaim_stale",
 			"bank_crm.bank_service.escalation.escalate_due",
 			"bank_crm.bank_outreach.broadcasts.send_scheduled",
 		],

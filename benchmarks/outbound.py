@@ -294,9 +294,15 @@ def main():
 		email_expected = sum(n for c, n in counts if c == "Email")
 		messages_done_at = emails_done_at = first_pass_at = None
 		peaks = [0] * len(workers)
+		from bank_crm.bank_engagement import batch_delivery
+
+		last_cron = time.perf_counter()
 		while time.perf_counter() - started < 3600:
 			time.sleep(2)
 			peaks = [max(p, peak_of(w.pid)) for p, w in zip(peaks, workers, strict=True)]
+			if time.perf_counter() - last_cron >= 60:  # the minutely cron, as the scheduler runs it
+				batch_delivery.reclaim_stale()
+				last_cron = time.perf_counter()
 			frappe.db.rollback()
 			sent = frappe.db.sql(
 				"""select channel, count(*) from `tabBank Outbound Message` where reference_doctype = 'Bank Broadcast'

@@ -41,7 +41,9 @@ CLAIM = 1_000  # messages one claim takes
 STALE_MINUTES = 10  # a claim older than this: its sender died
 BUDGET_SECONDS = 240  # a sender job stops starting requests after this and queues itself again
 IDLE_CHECKS = 3  # empty claims, a second apart, before a sender stops
-RETRY_WAIT_SECONDS = 120  # a sender waits this long for refused messages' next attempt
+# a sender may wait this long for refused messages' next attempt (0: it leaves them to the
+# minutely ``reclaim_stale``, and frees its worker)
+RETRY_WAIT_SECONDS = 0
 CONTACT_FIELD = {delivery.SMS: "mobile_no", delivery.APP_PUSH: "app_user_id", delivery.WECHAT: "wechat_id"}
 UNUSABLE_FLAG = {
 	delivery.SMS: "mobile_unusable",
@@ -216,12 +218,45 @@ def _next_retry_in(adapter: str) -> float | None:
 	return None if found is None else (found - now_datetime()).total_seconds()
 
 
-def _claim(adapter: str, limit: int) -> list[tuple]:
-	"""Due messages of the adapter, marked *Sending* and committed: (name, recipient, message, attempts)."""
+def hand_over(names: list[str]) -> dict:
+	"""Hand these just-queued messages to their gateways now, in the caller's job (a sending
+	shard, the care job): no wait for a sender job. What is not due yet (quiet hours), or taken
+	by a sender meanwhile, is left to the senders. Commits."""
+	done = {"accepted": 0, "refused": 0, "requests": 0}
+	frappe.db.commit()  # the messages are on file before any request leaves
+	by_adapter: dict[str, list[str]] = {}
+	for name, adapter in (
+		frappe.db.sql(
+			f"select name, adapter from `tab{MESSAGE}` where name in {in_list(names)} and adapter is not null"
+		)
+		if names
+		else ()
+	):
+		by_adapter.setdefault(adapter, []).append(name)
+	for adapter, mine in by_adapter.items():
+		conf = _Adapter(adapter)
+		session = requests.Session()
+		for start in range(0, len(mine), CLAIM):
+			claimed = _claim(adapter, CLAIM, only=mine[start : start + CLAIM])
+			for chunk in gateway.batches(claimed, conf.batch_size):
+				time.sleep(conf.pace.wait(len(chunk), time.monotonic()))
+				counts = _record(conf, chunk, _post(session, conf, chunk))
+				frappe.db.commit()
+				for key in ("accepted", "refused"):
+					done[key] += counts[key]
+				done["requests"] += 1
+	return done
+
+
+def _claim(adapter: str, limit: int, only: list[str] | None = None) -> list[tuple]:
+	"""Due messages of the adapter (of ``only``, when given), marked *Sending* and committed:
+	(name, recipient, message, attempts)."""
 	now = now_datetime()
+	these = f"and m.name in {in_list(only)}" if only else ""
 	names = frappe.db.sql_list(
-		f"""select m.name from `tab{MESSAGE}` m force index (adapter_due)
+		f"""select m.name from `tab{MESSAGE}` m {"" if only else "force index (adapter_due)"}
 		where m.adapter = %(adapter)s and m.status in ('Queued', 'Failed') and m.next_attempt_at <= %(now)s
+			{these}
 			and not exists (select 1 from `tabBank Broadcast` b where m.reference_doctype = 'Bank Broadcast'
 				and b.name = m.reference_name and b.workflow_state = 'Paused')
 		limit {int(limit)} for update skip locked""",

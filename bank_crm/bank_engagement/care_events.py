@@ -290,6 +290,10 @@ def _act_on_chunk(chunk: list, greetings: dict, tiers: dict, langs: dict) -> dic
 	insert_rows("ToDo", todos, common)
 	update_rows(EVENT, updates)
 	frappe.db.commit()
+	if bulk.handed:  # the greetings to their gateways now, by this job
+		from bank_crm.bank_engagement import batch_delivery
+
+		batch_delivery.hand_over(bulk.handed)
 	done["acted"] = len(updates)
 	done["tasks"] = len(todos)
 	return done
@@ -328,6 +332,7 @@ class _Bulk:
 		self.adapters = {c for c in outbound.BATCH_CHANNELS if batch_delivery.batch_adapter(c)}
 		self.email = bool(email_bulk.outgoing_account())
 		self.rows: dict[str, list] = {"gateway": [], "email": []}
+		self.handed: list[str] = []
 
 	def take(self, channel: str) -> str | None:
 		if channel in self.adapters:
@@ -342,7 +347,9 @@ class _Bulk:
 
 		keyed = {}
 		if self.rows["gateway"]:
-			keyed.update(batch_delivery.queue_many(self.rows["gateway"], self.now))
+			queued = batch_delivery.queue_many(self.rows["gateway"], self.now, wake=False)
+			keyed.update(queued)
+			self.handed = list(queued.values())
 		if self.rows["email"]:
 			keyed.update(email_bulk.queue_emails(self.rows["email"], self.now))
 		for row in updates:

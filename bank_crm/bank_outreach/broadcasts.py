@@ -717,11 +717,17 @@ def _send_batch(doc, renderer, rows, now) -> dict:
 			by_email.append(row)
 		else:
 			single.append(row)
-	updates, delivered = [], []
-	for queue, group in ((batch_delivery.queue_many, by_gateway), (email_bulk.queue_emails, by_email)):
+	updates, delivered, handed = [], [], []
+	queues = (
+		(lambda rows, now: batch_delivery.queue_many(rows, now, wake=False), by_gateway),
+		(email_bulk.queue_emails, by_email),
+	)
+	for queue, group in queues:
 		if not group:
 			continue
 		keyed = queue([_bulk_row(doc, renderer, row, contacts) for row in group], now)
+		if group is by_gateway:
+			handed = list(keyed.values())
 		for name, customer, *_rest in group:
 			message = keyed.get(core.idempotency_key(doc.name, customer))
 			updates.append(
@@ -741,6 +747,8 @@ def _send_batch(doc, renderer, rows, now) -> dict:
 	update_rows(RECIPIENT, updates)
 	_count_as_contact(delivered, now)
 	frappe.db.commit()
+	if handed:  # to the gateways now, by this shard: no sender job to wait for
+		batch_delivery.hand_over(handed)
 	return {
 		"sent": sum(1 for u in updates if u["status"] == "Sent"),
 		"failed": sum(1 for u in updates if u["status"] == "Failed"),
