@@ -780,7 +780,10 @@ def _bulk_row(doc, renderer, row, contacts: dict) -> dict:
 		"tier": _(tier or ""),
 		"relationship_manager": rm,
 	}
+	marketing_email = channel == routing.EMAIL and doc.content_class == core.MARKETING
 	return {
+		# the customer's own values in the body, beside the name (``email_bulk``)
+		"personal": [opt_out_url(doc.name, customer), customer] if marketing_email else [customer],
 		"customer": customer,
 		"customer_name": cname,
 		"channel": channel,
