@@ -229,7 +229,7 @@ def configure(frappe, site: str, simulators: dict[str, str], smtp_port: int, web
 		frappe.get_doc({"doctype": "Email Account", "email_account_name": account, **values}).insert(
 			ignore_permissions=True
 		)
-	frappe.db.set_single_value("Bank Outreach Settings", "send_shards", 2)
+	frappe.db.set_single_value("Bank Outreach Settings", "send_shards", 3)
 	frappe.db.set_single_value("Bank Outreach Settings", "send_batch_size", 2000)
 	frappe.db.commit()
 
