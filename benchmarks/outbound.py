@@ -243,11 +243,56 @@ def clean(frappe):
 	frappe.db.commit()
 
 
+def care_first_day(frappe, workers) -> dict:
+	"""The care job's first full day: every customer whose birthday, anniversary, maturity or
+	reassessment is inside a rule's window, recorded and acted on (greetings written in bulk and
+	handed to the gateways, or queued as e-mail; RM tasks), two shards on the workers."""
+	for sql in (
+		"delete from `tabToDo` where reference_type = 'Bank Care Event'",
+		"delete from `tabEmail Queue Recipient` where parent in (select q.name from `tabEmail Queue` q join `tabBank Outbound Message` m on m.name = q.reference_name where m.reference_doctype = 'Bank Care Event')",
+		"delete from `tabEmail Queue` where reference_name in (select name from `tabBank Outbound Message` where reference_doctype = 'Bank Care Event')",
+		"delete from `tabBank Outbound Message` where reference_doctype = 'Bank Care Event'",
+		"delete from `tabBank Care Event`",
+		"delete from `tabBank Job Shard` where parenttype = 'Bank Care Run'",
+		"delete from `tabBank Care Run`",
+	):
+		frappe.db.sql(sql)
+	frappe.db.commit()
+	from bank_crm.bank_engagement import care_events
+
+	started = time.perf_counter()
+	run = care_events.enqueue_care(shard_count=2)
+	frappe.db.commit()
+	peaks = [0] * len(workers)
+	status = None
+	while time.perf_counter() - started < 3600:
+		time.sleep(1)
+		peaks = [max(p, peak_of(w.pid)) for p, w in zip(peaks, workers, strict=True)]
+		frappe.db.rollback()
+		status = frappe.db.get_value("Bank Care Run", run, "status")
+		if status in ("Completed", "Failed"):
+			break
+	seconds = time.perf_counter() - started
+	fields = ("status", "events_recorded", "events_acted", "greetings_sent", "tasks_created", "no_channel")
+	messages = frappe.db.sql(
+		"""select channel, status, count(*) from `tabBank Outbound Message`
+		where reference_doctype = 'Bank Care Event' group by channel, status"""
+	)
+	return {
+		"run": run,
+		"seconds": round(seconds, 1),
+		**{k: frappe.db.get_value("Bank Care Run", run, k) for k in fields},
+		"messages": [list(m) for m in messages],
+		"worker_peak_mib": peaks,
+	}
+
+
 def main():
 	parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--limit", type=int, default=0, help="customers (0: every customer)")
 	parser.add_argument("--emails", type=int, default=5000, help="e-mails Frappe's workers deliver in step 3")
+	parser.add_argument("--care", action="store_true", help="instead: the care job's first full day")
 	args = parser.parse_args()
 	print("contact details:", contact_details(args), flush=True)
 	frappe = connect(args.site)
@@ -267,6 +312,18 @@ def main():
 		processes.append(process)
 	smtp = Smtp()
 	configure(frappe, args.site, simulators, smtp.port, web_port)
+	if args.care:
+		workers = start_workers()
+		try:
+			print(json.dumps(care_first_day(frappe, workers), default=str), flush=True)
+		finally:
+			for w in workers:
+				w.terminate()
+			for p in processes:
+				p.terminate()
+			smtp.stop()
+			web.terminate()
+		return
 	customers = ""
 	if args.limit:
 		customers = "\n".join(
