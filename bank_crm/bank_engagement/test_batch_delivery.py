@@ -327,7 +327,8 @@ class TestBatchDelivery(FrappeTestCase):
 				"customer": c,
 				"recipient": f"client-{i}-{tag}@example.com",
 				"subject": "利率调整",
-				"message": f"<p>尊敬的客户 {i}：利率调整。</p>",
+				"message": f"<p>尊敬的客户{c}：利率调整。</p>",
+				"customer_name": c,
 				"idempotency_key": f"{tag}|{c}",
 			}
 			for i, c in enumerate(self.customers[:3])
@@ -344,5 +345,23 @@ class TestBatchDelivery(FrappeTestCase):
 		recipients = frappe.get_all(
 			"Email Queue Recipient", {"parent": ("in", [q.name for q in queues])}, pluck="recipient"
 		)
+		# each e-mail is what Frappe itself builds for that body, made from one shared build
+		import email as mail
+		import email.policy
+
+		def parts(mime):
+			parsed = mail.message_from_string(mime, policy=mail.policy.SMTP)
+			return [
+				p.get_payload(decode=True) for p in parsed.walk() if p.get_content_type().startswith("text/")
+			]
+
+		account = email_bulk.outgoing_account()
+		template = email_bulk._Template(account, account.default_sender)
+		for row in rows:
+			made = template.message(row, "M")
+			full = template._build(row["subject"], row["message"], row, "M")
+			self.assertEqual(parts(made["message"]), parts(full["message"]))
+			self.assertNotEqual(made["message_id"], full["message_id"])
+		self.assertEqual(len(template.cache), 1, "one build shared by the three customers")
 		self.assertEqual(sorted(recipients), sorted(r["recipient"] for r in rows))
 		frappe.db.rollback()

@@ -53,7 +53,7 @@ def execute(filters=None):
 		news = receipts.get(r.grp) or {}
 		data.append(
 			{
-				"group": r.grp or _("Not set"),
+				"group": (_(r.grp) if group == "channel" else r.grp) if r.grp else _("Not set"),
 				"title": titles.get(r.grp),
 				**news,
 				**{name: int(r.get(name) or 0) for name, _expr in COUNTS},
@@ -142,7 +142,8 @@ def _receipts(group: str, from_date, to_date, broadcast: str | None) -> dict[str
 			f"{key} as grp",
 			"sum(status = 'Sent' and receipt_status in ('Delivered', 'Opened', 'Clicked')) as delivered",
 			"sum(receipt_status = 'Undelivered') as undelivered",
-			"sum(status = 'Sent' and ifnull(receipt_status, '') = '') as awaiting",
+			# only what a gateway took with an id of its own can have a receipt
+			"sum(status = 'Sent' and ifnull(gateway_message_id, '') != '' and ifnull(receipt_status, '') = '') as awaiting",
 		],
 		group_by=key,
 		limit_page_length=0,
