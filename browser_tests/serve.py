@@ -17,4 +17,8 @@ frappe_app._site = site
 frappe_app._sites_path = os.path.abspath(".")
 application = frappe_app.application_with_statics()
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
-run_simple("127.0.0.1", port, application, use_reloader=False, use_debugger=False, threaded=True)
+try:
+	run_simple("127.0.0.1", port, application, use_reloader=False, use_debugger=False, threaded=True)
+except OSError as e:  # the port is taken: say so at once, never serve beside another server
+	print(f"cannot listen on 127.0.0.1:{port}: {e}", file=sys.stderr)
+	sys.exit(2)
