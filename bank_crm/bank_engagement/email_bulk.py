@@ -163,8 +163,6 @@ def queue_emails(rows: list[dict], now: datetime | None = None) -> dict[str, str
 			f"select idempotency_key, name from `tab{MESSAGE}` where idempotency_key in {in_list(keys)}"
 		)
 	)
-	exists = account.is_exists_in_db()
-	account.is_exists_in_db = lambda: exists  # asked once per e-mail by ``as_dict``
 	template = _Template(account, account.default_sender if account.get("email_id") else None)
 	columns = set(frappe.get_meta("Email Queue").get_valid_columns())  # as EmailQueue.new keeps
 	messages, queues, recipients = [], [], []

@@ -365,3 +365,5 @@ class TestBatchDelivery(FrappeTestCase):
 		self.assertEqual(len(template.cache), 1, "one build shared by the three customers")
 		self.assertEqual(sorted(recipients), sorted(r["recipient"] for r in rows))
 		frappe.db.rollback()
+		# Frappe keeps the outgoing account found in the process: forget the rolled-back one
+		frappe.local.outgoing_email_account = {}
