@@ -401,16 +401,19 @@ def main():
 		# 2. the receipts, released at once
 		accepted = sum(s["accepted"] for s in stats.values())
 		released = time.perf_counter()
+		released_at = frappe.utils.now_datetime()
 		for url in simulators.values():
 			get_json(url + "/control", {"hold_receipts": False})
 		applied = 0
 		while time.perf_counter() - released < 1800:
 			time.sleep(2)
 			frappe.db.rollback()
+			# every receipt the gateways send now (a few may be for other messages they accepted,
+			# e.g. a care greeting's retry)
 			applied = frappe.db.sql(
-				"""select count(*) from `tabBank Outbound Message` where reference_doctype = 'Bank Broadcast'
-				and reference_name = %s and receipt_status is not null""",
-				(name,),
+				"""select count(*) from `tabBank Outbound Message` where receipt_status is not null
+				and adapter is not null and modified >= %s""",
+				(released_at,),
 			)[0][0]
 			if applied >= accepted:
 				break

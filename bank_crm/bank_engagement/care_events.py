@@ -199,12 +199,20 @@ def record_events(today: date, lo: str = "", hi: str = "") -> int:
 			}
 			for head, event in _candidates(rule, today, lo, hi)
 		]
-		recorded += insert_rows(
-			EVENT,
-			rows,
-			{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
-			ignore_duplicates=True,
-		)
+
+		def write(rows=rows) -> int:
+			# INSERT IGNORE takes gap locks on the unique key: two shards recording at once may
+			# deadlock, and the victim records its rows again (nothing twice: the key)
+			n = insert_rows(
+				EVENT,
+				rows,
+				{"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now},
+				ignore_duplicates=True,
+			)
+			frappe.db.commit()
+			return n
+
+		recorded += shards.retrying(write)
 	return recorded
 
 
