@@ -363,6 +363,9 @@ class TestBatchDelivery(FrappeTestCase):
 			self.assertEqual(parts(made["message"]), parts(full["message"]))
 			self.assertNotEqual(made["message_id"], full["message_id"])
 		self.assertEqual(len(template.cache), 1, "one build shared by the three customers")
+		# an e-mail sent in bulk has no Communication: the customer's timeline shows it itself
+		shown = json.dumps(timeline.customer_messages("Customer", rows[0]["customer"]), default=str)
+		self.assertIn(keyed[rows[0]["idempotency_key"]], shown)
 		self.assertEqual(sorted(recipients), sorted(r["recipient"] for r in rows))
 		frappe.db.rollback()
 		# Frappe keeps the outgoing account found in the process: forget the rolled-back one
