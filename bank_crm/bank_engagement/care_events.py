@@ -410,6 +410,8 @@ def _greet(ev, template, routes: dict, bulk: _Bulk) -> tuple[str | None, str, st
 				"reference_name": ev.name,
 				"idempotency_key": ev.event_key,
 				"send_after": decision.send_after,
+				# what differs between customers' greetings (an e-mail body is formatted once)
+				"personal": [str(v) for v in (ev.detail, ev.event_date, ev.years) if v],
 			}
 		)
 		return None, explanation, decision.channel, ev.event_key

@@ -32,6 +32,8 @@ from bank_crm.core import delivery
 from bank_crm.utils.bulk import in_list, insert_rows
 
 MESSAGE = "Bank Outbound Message"
+CACHE_SIZE = 5_000  # distinct bodies kept by a process
+_CACHE: dict[tuple, dict] = {}
 
 
 class NoEmailAccount(frappe.ValidationError):
@@ -71,14 +73,18 @@ class _Template:
 	def __init__(self, account, sender):
 		self.account, self.sender = account, sender
 		self.builder = _builder_class()
-		self.cache: dict[tuple[str, str], tuple | None] = {}
+		# kept for the process (a shard, a care job goes through many batches), per site and account
+		self.cache = _CACHE.setdefault((frappe.local.site, account.name, sender), {})
+		if len(self.cache) > CACHE_SIZE:
+			self.cache.clear()
 		self.charset = email.charset.Charset("utf-8")
 
 	def message(self, row: dict, reference_name: str) -> dict | None:
 		"""The Email Queue values of one e-mail (None: Frappe refused the address)."""
 		body, subject = row.get("message") or "", row.get("subject") or ""
 		personal = [*(row.get("personal") or ()), row.get("customer_name") or ""]
-		masked = [(v, _mark(i, v)) for i, v in enumerate(personal) if v and len(v) > 1 and v in body]
+		found = sorted({v for v in personal if v and len(v) > 1 and v in body}, key=len, reverse=True)
+		masked = [(v, _mark(i, v)) for i, v in enumerate(found)]  # the longest first
 		skeleton = body
 		for value, mark in masked:
 			skeleton = skeleton.replace(value, mark)
@@ -96,7 +102,13 @@ class _Template:
 			mime = mime.replace(slot, self._encode(decoded).rstrip("\r\n"), 1)
 		message_id = email.utils.make_msgid(domain=frappe.local.site)
 		mime = mime.replace("bankcrmmessageidx", message_id[1:-1], 1)
-		return {**values, "message": mime, "message_id": message_id[1:-1], "reference_name": reference_name}
+		return {
+			**values,
+			"message": mime,
+			"message_id": message_id[1:-1],
+			"reference_name": reference_name,
+			"send_after": row.get("send_after"),
+		}
 
 	def _build(self, subject: str, body: str, row: dict, reference_name: str) -> dict | None:
 		return self.builder(
@@ -142,7 +154,11 @@ class _Template:
 		if not parts or not old_id or mime.count(old_id) != 1:
 			return None
 		mime = mime.replace(old_id, "bankcrmmessageidx")
-		values = {k: v for k, v in built.items() if k not in ("message", "message_id", "reference_name")}
+		values = {
+			k: v
+			for k, v in built.items()
+			if k not in ("message", "message_id", "reference_name", "send_after")
+		}
 		return values, mime, parts
 
 
