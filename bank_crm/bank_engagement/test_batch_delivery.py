@@ -333,6 +333,7 @@ class TestBatchDelivery(FrappeTestCase):
 			}
 			for i, c in enumerate(self.customers[:3])
 		]
+		rows[0]["send_after"] = now_datetime() + timedelta(hours=9)  # the customer's quiet hours
 		keyed = email_bulk.queue_emails(rows)
 		self.assertEqual(email_bulk.queue_emails(rows), keyed, "nothing twice")
 		queues = frappe.get_all(
@@ -342,6 +343,14 @@ class TestBatchDelivery(FrappeTestCase):
 		)
 		self.assertEqual(len(queues), 3)
 		self.assertTrue(all(q.status == "Not Sent" and q.sender and q.message for q in queues), queues)
+		deferred = {
+			q.reference_name: q.send_after
+			for q in frappe.get_all(
+				"Email Queue", {"name": ("in", [q.name for q in queues])}, ["reference_name", "send_after"]
+			)
+		}
+		self.assertTrue(deferred[keyed[rows[0]["idempotency_key"]]], "deferred to after the quiet hours")
+		self.assertFalse(deferred[keyed[rows[1]["idempotency_key"]]], "each e-mail keeps its own time")
 		recipients = frappe.get_all(
 			"Email Queue Recipient", {"parent": ("in", [q.name for q in queues])}, pluck="recipient"
 		)
