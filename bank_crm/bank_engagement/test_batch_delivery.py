@@ -278,8 +278,13 @@ class TestBatchDelivery(FrappeTestCase):
 		doc.insert()
 		frappe.db.set_value("Bank Broadcast", doc.name, "workflow_state", "Scheduled", update_modified=False)
 		frappe.db.commit()
-		broadcasts.send_scheduled()
-		frappe.db.commit()
+		with patch.object(broadcasts, "enqueue_send") as started:
+			broadcasts.send_scheduled()  # planned, Sending, its shards queued …
+			frappe.db.commit()
+			# … and their worker killed before any row went out: the next cron goes on with it
+			broadcasts.send_scheduled()
+		ours = [c.args[0] for c in started.call_args_list if c.args[0] == doc.name]
+		self.assertEqual(len(ours), 2, "started, then taken up again")
 		with patch.object(broadcasts, "enqueue_send"):
 			broadcasts.send(doc.name)
 		frappe.db.commit()

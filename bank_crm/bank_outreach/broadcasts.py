@@ -874,7 +874,7 @@ def _finish_if_done(broadcast: str):
 
 def send_scheduled(now: datetime | None = None) -> list[str]:
 	"""Cron (every 5 minutes): scheduled broadcasts whose time has come start sending (their
-	recipients planned now, at send time); sending ones with deferred rows now due go on."""
+	recipients planned now, at send time); sending ones with work left go on."""
 	now = now or now_datetime()
 	started = []
 	for name in frappe.get_all(
@@ -889,10 +889,11 @@ def send_scheduled(now: datetime | None = None) -> list[str]:
 		frappe.db.commit()
 		enqueue_send(name)
 		started.append(name)
+	# sending ones with work left go on: deferred rows now due, and a run whose shard lost its
+	# worker (killed mid-send: ``shards.enqueue_open`` gives an orphaned shard a new job, and a
+	# shard still working is not queued twice)
 	for name in frappe.get_all(BROADCAST, filters={"workflow_state": SENDING}, pluck="name"):
-		if name not in started and frappe.db.exists(
-			RECIPIENT, {"broadcast": name, "status": "Queued", "send_after": ("<=", now)}
-		):
+		if name not in started and _work_left(name):
 			enqueue_send(name)
 	_mark_opens()
 	return started
