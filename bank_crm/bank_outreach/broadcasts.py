@@ -877,11 +877,13 @@ def send_scheduled(now: datetime | None = None) -> list[str]:
 	recipients planned now, at send time); sending ones with work left go on."""
 	now = now or now_datetime()
 	started = []
-	for name in frappe.get_all(
+	due = frappe.get_all(
 		BROADCAST, filters={"workflow_state": SCHEDULED, "send_at": ("<=", now)}, pluck="name"
 	) + frappe.get_all(
 		BROADCAST, filters={"workflow_state": SCHEDULED, "send_at": ("is", "not set")}, pluck="name"
-	):
+	)
+	# once each (Frappe's "<=" counts an empty date as the earliest: both lists may name one)
+	for name in dict.fromkeys(due):
 		doc = frappe.get_doc(BROADCAST, name)
 		frappe.db.set_value(BROADCAST, name, "workflow_state", SENDING, update_modified=False)
 		if not doc.planned_on:
