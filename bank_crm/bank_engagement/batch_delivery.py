@@ -364,7 +364,7 @@ def mark_unusable(found: list[tuple[str, str]], now: datetime) -> int:
 		from `tab{MESSAGE}` m join `tab{PROFILE}` p on p.customer = m.customer
 		where m.name in {in_list(names)}"""
 	)
-	marked = 0
+	by_flag: dict[str, list[dict]] = {}
 	for message, channel, recipient, profile, mobile, app_user, wechat in rows:
 		on_file = {delivery.SMS: mobile, delivery.APP_PUSH: app_user, delivery.WECHAT: wechat}.get(channel)
 		flag = UNUSABLE_FLAG.get(channel)
@@ -373,12 +373,11 @@ def mark_unusable(found: list[tuple[str, str]], now: datetime) -> int:
 		note = _("{0} reported by the {1} gateway on {2}: {3}").format(
 			recipient, _(channel), now.strftime("%Y-%m-%d %H:%M"), reasons[message]
 		)
-		frappe.db.sql(
-			f"""update `tab{PROFILE}` set `{flag}` = 1, unusable_contact_note = %s, modified = %s
-			where name = %s""",
-			(note[:500], now, profile),
+		by_flag.setdefault(flag, []).append(
+			{"name": profile, flag: 1, "unusable_contact_note": note[:500], "modified": now}
 		)
-		marked += 1
+	# one UPDATE … JOIN per kind of contact, not one per profile
+	marked = sum(update_rows(PROFILE, found) for found in by_flag.values())
 	return marked
 
 

@@ -773,13 +773,8 @@ def _contacts(customers: list[str]) -> dict[str, dict]:
 
 
 def _bulk_row(doc, renderer, row, contacts: dict) -> dict:
-	_name, customer, cname, tier, rm, channel = row
-	context = {
-		"customer": customer,
-		"customer_name": cname or customer,
-		"tier": _(tier or ""),
-		"relationship_manager": rm,
-	}
+	_name, customer, cname, _tier, _rm, channel = row
+	context = _context(row)
 	marketing_email = channel == routing.EMAIL and doc.content_class == core.MARKETING
 	return {
 		# the customer's own values in the body, beside the name (``email_bulk``)
@@ -804,15 +799,11 @@ def _send_one_by_one(doc, renderer, rows, now) -> tuple[list[dict], list[str]]:
 
 	broadcast = doc.name
 	updates, delivered, to_deliver = [], [], []
-	for name, customer, cname, tier, rm, channel in rows:
+	for row in rows:
+		name, customer, _cname, _tier, _rm, channel = row
 		frappe.db.savepoint("bank_crm_broadcast")
 		try:
-			context = {
-				"customer": customer,
-				"customer_name": cname or customer,
-				"tier": _(tier or ""),
-				"relationship_manager": rm,
-			}
+			context = _context(row)
 			message = outbound.dispatch(
 				customer,
 				channel,
