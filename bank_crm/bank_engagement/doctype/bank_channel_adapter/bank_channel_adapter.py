@@ -20,6 +20,13 @@ class BankChannelAdapter(Document):
 		self.validate_headers()
 		self.validate_template()
 		self.validate_one_enabled_per_channel()
+		self.set_receipt_url()
+
+	def set_receipt_url(self):
+		"""Where the gateway posts its receipts (shown for the gateway's set-up)."""
+		from bank_crm.bank_engagement.batch_delivery import receipt_url
+
+		self.receipt_url = receipt_url(self.adapter_name or self.name) if self.batch_mode else None
 
 	def validate_limits(self):
 		if self.max_attempts < 1:
