@@ -59,6 +59,7 @@ def test_a_hardened_site_passes_everything():
 		({"api_key_users_outside_integration": ["rm@bank"]}, "api_keys", posture.FAIL),
 		({"encryption_key_present": False}, "encryption_key", posture.FAIL),
 		({"encryption_key_backup_confirmed": False}, "encryption_key", posture.FAIL),
+		({"encryption_key_reads_data": False}, "encryption_key", posture.FAIL),
 		({"scheduler_enabled": False}, "scheduler", posture.FAIL),
 		({"minutes_since_scheduler_ran": None}, "scheduler", posture.FAIL),
 		({"minutes_since_scheduler_ran": 90}, "scheduler", posture.FAIL),
@@ -101,3 +102,20 @@ def test_idle_minutes_reads_frappe_session_expiry():
 def test_long_lists_of_names_are_shortened():
 	assert posture.named(["a", "b"]) == "a, b"
 	assert posture.named([str(i) for i in range(12)], limit=3) == "0, 1, 2 (+9)"
+
+
+def test_a_key_that_cannot_read_the_stored_ids_is_named_with_the_fix():
+	finding = next(
+		f
+		for f in posture.evaluate({**HARDENED, "encryption_key_reads_data": False})
+		if f.key == "encryption_key"
+	)
+	assert finding.status == posture.FAIL
+	assert "does not decrypt" in finding.current
+	assert "site_config_backup.json" in finding.fix
+	ok = next(
+		f
+		for f in posture.evaluate({**HARDENED, "encryption_key_reads_data": None})
+		if f.key == "encryption_key"
+	)
+	assert ok.status == posture.PASS  # a site with no ID numbers yet has nothing to read

@@ -6,7 +6,7 @@ import frappe
 from frappe import _
 from frappe.core.doctype.access_log.access_log import make_access_log
 
-from bank_crm.bank_customer.privacy import can_view_full_id, id_fingerprint
+from bank_crm.bank_customer.privacy import can_view_full_id, full_id_number, id_fingerprint
 from bank_crm.core import identity
 from bank_crm.core.errors import CoreValidationError
 from bank_crm.permissions import limits
@@ -26,7 +26,7 @@ def reveal_id_number(profile: str, reason: str | None = None) -> str:
 			_("Your role may not view full ID numbers. Ask a CRM Administrator if your work needs it."),
 			frappe.PermissionError,
 		)
-	number = doc.get_password("id_number", raise_exception=False)
+	number = full_id_number(doc)
 	if not number:
 		frappe.throw(_("This profile has no ID number."))
 	reason = (reason or "").strip()[:200]

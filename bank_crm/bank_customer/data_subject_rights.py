@@ -133,10 +133,9 @@ def export(customer: str) -> dict:
 		order_by="communication_date",
 	)
 	if profile:
-		from frappe.utils.password import get_decrypted_password
+		from bank_crm.bank_customer.privacy import full_id_number
 
-		number = get_decrypted_password(PROFILE, profile, "id_number", raise_exception=False)
-		out["records"][PROFILE][0]["id_number"] = number
+		out["records"][PROFILE][0]["id_number"] = full_id_number(frappe.get_doc(PROFILE, profile))
 		from bank_crm.bank_segmentation.segmentation import breakdown
 
 		out["score_breakdown"] = breakdown(profile)

@@ -225,9 +225,21 @@ def _api_keys(facts: Mapping) -> Finding:
 
 
 def _encryption_key(facts: Mapping) -> Finding:
-	"""The site's encryption key is present and its backup confirmed."""
+	"""The site's encryption key is present, decrypts the ID numbers stored on the site, and its
+	backup is confirmed."""
 	has_key = bool(facts.get("encryption_key_present"))
+	reads = facts.get("encryption_key_reads_data") is not False
 	backed_up = bool(facts.get("encryption_key_backup_confirmed"))
+	if has_key and not reads:
+		return _finding(
+			"encryption_key",
+			False,
+			"Encryption key present and backed up",
+			"the key in site_config.json does not decrypt the ID numbers stored on this site",
+			"present, and its backup confirmed for the key in use",
+			"The site was restored or moved without its original encryption key (or the key was lost and a new one generated): full ID numbers, personal-information exports and duplicate detection cannot work, and nothing undecryptable is ever shown as an ID.",
+			"Copy 'encryption_key' from the original site's site_config.json, or from the backup's site_config_backup.json, into this site's site_config.json (bench --site SITE set-config encryption_key …); then run this check again.",
+		)
 	return _finding(
 		"encryption_key",
 		has_key and backed_up,

@@ -14,6 +14,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime, time_diff_in_seconds
 
+from bank_crm.bank_customer.privacy import key_reads_stored_ids
 from bank_crm.core import posture
 from bank_crm.core.access import BANK_ROLES, INTEGRATION
 
@@ -63,6 +64,7 @@ def collect() -> dict:
 	facts["api_key_users_outside_integration"] = [u for u in keyed if u not in integration]
 	fingerprint = key_fingerprint()
 	facts["encryption_key_present"] = bool(fingerprint)
+	facts["encryption_key_reads_data"] = key_reads_stored_ids() if fingerprint else None
 	facts["encryption_key_backup_confirmed"] = bool(fingerprint) and (
 		frappe.db.get_single_value(SETTINGS, "encryption_key_backup_fingerprint") == fingerprint
 	)

@@ -117,6 +117,36 @@ class TestSecurityPosture(FrappeTestCase):
 		with patch.dict(frappe.conf, {"encryption_key": "another-key"}):
 			self.assertFalse(site_posture.collect()["encryption_key_backup_confirmed"])
 
+	def test_a_wrong_encryption_key_is_detected_and_no_id_is_shown(self):
+		"""A site restored without its original key (or whose key was regenerated): the check fails
+		with the reason, and revealing a full ID refuses with what to do instead of any value."""
+		from cryptography.fernet import Fernet
+
+		from bank_crm.api.profile import reveal_id_number
+		from bank_crm.bank_customer.privacy import WrongEncryptionKey, key_reads_stored_ids
+
+		profile = make_profile(individual(make_customer("Sec Key Customer"))).name
+		self.assertIs(key_reads_stored_ids(), True)
+		self.assertTrue(reveal_id_number(profile))
+		with patch.dict(frappe.conf, {"encryption_key": Fernet.generate_key().decode()}):
+			self.assertIs(key_reads_stored_ids(), False)
+			facts = site_posture.collect()
+			self.assertIs(facts["encryption_key_reads_data"], False)
+			finding = next(f for f in posture.evaluate(facts) if f.key == "encryption_key")
+			self.assertEqual(finding.status, posture.FAIL)
+			self.assertIn("does not decrypt", site_posture.render(finding)["current"])
+			with self.assertRaises(WrongEncryptionKey) as refused:
+				reveal_id_number(profile)
+			self.assertIn("encryption_key", str(refused.exception))
+			frappe.local.lang = "zh"
+			try:
+				self.assertIn("无法解密", site_posture.render(finding)["current"])
+				with self.assertRaises(WrongEncryptionKey) as refused:
+					reveal_id_number(profile)
+				self.assertIn("无法解密", str(refused.exception))
+			finally:
+				frappe.local.lang = "en"
+
 	def test_only_crm_administrators_see_the_page(self):
 		admin = make_user("sec-crm-admin", ["CRM Administrator"], language="zh")
 		rm = make_user("sec-page-rm", ["Relationship Manager"])
