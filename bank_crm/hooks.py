@@ -190,6 +190,19 @@ before_job = [
 ]
 
 # What runs when (each job beside the doctypes it serves; heavy ones split over the long queue)
+# each scheduled method that works in sharded runs, and the Job(s) describing those runs: the
+# reconciler gives their orphaned shards new jobs, and 运行监控 shows them
+bank_crm_sharded_jobs = {
+	"bank_crm.bank_insight.need_detection.detect_needs": "bank_crm.bank_insight.need_detection.DETECTION",
+	"bank_crm.bank_segmentation.segmentation.retier_every_customer": "bank_crm.bank_segmentation.segmentation.RETIERING",
+	"bank_crm.bank_engagement.visit_planning.plan_visits_and_care": [
+		"bank_crm.bank_engagement.visit_planning.PLANNING",
+		"bank_crm.bank_engagement.care_events.CARE",
+	],
+	"bank_crm.bank_customer.anonymisation.anonymise_past_retention": "bank_crm.bank_customer.anonymisation.RETENTION",
+	"bank_crm.bank_insight.prediction_scoring.score_customers": "bank_crm.bank_insight.prediction_scoring.SCORING",
+}
+
 scheduler_events = {
 	"hourly_long": [
 		"bank_crm.bank_insight.need_detection.detect_needs",
@@ -208,6 +221,11 @@ scheduler_events = {
 		# the batch gateways' retries and stale claims: due within a minute
 		"* * * * *": [
 			"bank_crm.bank_engagement.batch_delivery.reclaim_stale",
+		],
+		# shards whose jobs were lost (queue Redis restarted, worker killed); nightly jobs late
+		"*/10 * * * *": [
+			"bank_crm.bank_crm.operations.reconcile_orphaned_shards",
+			"bank_crm.bank_crm.operations.warn_late_nightly_jobs",
 		],
 		"*/5 * * * *": [
 			"bank_crm.bank_engagement.outbound.retry_due",

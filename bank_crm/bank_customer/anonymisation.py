@@ -32,6 +32,8 @@ RETENTION = shards.Job(
 	lock="bank_crm_retention",
 	count_setting=(SETTINGS, "anonymisation_shards"),
 	started_field="started_on",
+	finished_field="finished_on",
+	duration_field=None,
 	error_field="error",
 )
 

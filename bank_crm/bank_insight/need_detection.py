@@ -41,6 +41,8 @@ DETECTION = shards.Job(
 	lock=LOCK,
 	count_setting=(SETTINGS, "detection_shards"),
 	started_field="started_on",
+	finished_field="finished_on",
+	duration_field="duration",
 	error_field="errors",
 )
 

@@ -42,6 +42,8 @@ class Job:
 	count_setting: tuple[str, str] | None = None
 	lock_wait: int = 0
 	started_field: str = "started_at"
+	finished_field: str = "finished_at"
+	duration_field: str | None = "duration_seconds"
 	error_field: str = "error_log"
 	timeout: int = 3600  # seconds a shard's job may run on the long queue
 
@@ -237,15 +239,15 @@ def resume_or_start(run_doctype: str, filters: dict, table: str, count: int, val
 	return run
 
 
-def enqueue_open(run, method: str, timeout: int = 3600, **kwargs):
+def enqueue_open(run, method: str, timeout: int = 3600, only: list[int] | None = None, **kwargs):
 	"""One job on the ``long`` queue per shard of ``run`` not done yet. A job already queued or
 	running for the shard is not queued twice; a shard left *Running* with its lock free lost its
 	worker (RQ may still list that job as started) and gets a job of a new id — ``take`` lets
 	only one job work on a shard at a time, so a spare job does nothing."""
 	for shard in run.shards:
-		if shard.status == "Completed":
+		if shard.status == "Completed" or (only is not None and shard.shard_no not in only):
 			continue
-		job_id = f"{method}:{run.name}:{shard.shard_no}"
+		job_id = shard_job_id(method, run.name, shard.shard_no)
 		if shard.status == "Running" and orphaned(run.name, shard.shard_no):
 			job_id += f":{frappe.generate_hash(length=6)}"
 		frappe.enqueue(
@@ -258,6 +260,66 @@ def enqueue_open(run, method: str, timeout: int = 3600, **kwargs):
 			shard_no=shard.shard_no,
 			**kwargs,
 		)
+
+
+def registered_jobs() -> dict[str, list[Job]]:
+	"""Each scheduled method that works in sharded runs, with the ``Job`` (or Jobs) describing
+	them, from the ``bank_crm_sharded_jobs`` hook: the reconciler and the operations page read it."""
+	return {
+		method: [frappe.get_attr(path) for path in paths]
+		for method, paths in (frappe.get_hooks("bank_crm_sharded_jobs") or {}).items()
+	}
+
+
+def shard_job_id(method: str, run: str, shard_no: int) -> str:
+	return f"{method}:{run}:{shard_no}"
+
+
+def orphans(job: Job, run: str, min_age_minutes: int = 5) -> list[int]:
+	"""Shards of an unfinished ``run`` that nobody will work on: left *Running* by a worker that
+	died (its lock is free), or *Queued* for longer than ``min_age_minutes`` with no job waiting
+	or running for it on the queue (the queue's Redis lost it, or its worker died before it
+	began)."""
+	from frappe.utils.background_jobs import is_job_enqueued
+
+	rows = frappe.db.sql(
+		"""select shard_no, status from `tabBank Job Shard`
+		where parenttype = %(doctype)s and parent = %(run)s and status in ('Queued', 'Running')
+			and (status = 'Running' or modified < now() - interval %(age)s minute)""",
+		{"doctype": job.run_doctype, "run": run, "age": min_age_minutes},
+		as_dict=True,
+	)
+	return [
+		r.shard_no
+		for r in rows
+		if orphaned(run, r.shard_no)
+		# a dead worker's job may still be listed as started: a Running shard's free lock says enough
+		and (r.status == "Running" or not is_job_enqueued(shard_job_id(job.shard_method, run, r.shard_no)))
+	]
+
+
+def reconcile(min_age_minutes: int = 5) -> dict[str, list[int]]:
+	"""Give every orphaned shard of an unfinished run a new job on the ``long`` queue, whatever
+	lost it (a restarted queue Redis, a killed worker). ``take`` lets only one job work a shard
+	and the shard goes on from its checkpoint, so a spare job does nothing twice. Returns what
+	was queued, by run."""
+	queued = {}
+	for jobs in registered_jobs().values():
+		for job in jobs:
+			runs = frappe.get_all(
+				job.run_doctype,
+				filters={"status": ("in", ("Queued", "Running"))},
+				pluck="name",
+				order_by="creation",
+			)
+			for run in runs:
+				lost = orphans(job, run, min_age_minutes)
+				if lost:
+					enqueue_open(
+						frappe.get_doc(job.run_doctype, run), job.shard_method, job.timeout, only=lost
+					)
+					queued[run] = lost
+	return queued
 
 
 def orphaned(run: str, shard_no: int) -> bool:
