@@ -235,39 +235,38 @@ def health() -> dict:
 
 
 def failed_background_jobs(limit: int = 20) -> list[dict]:
-	"""Failed RQ jobs of our methods on this site, newest first (what the RQ Job list shows)."""
+	"""Failed RQ jobs of our methods on this site (what the RQ Job list shows), one row per job
+	and error with how many failed so, the latest first."""
 	from rq.job import Job
 
 	from frappe.core.doctype.rq_job.rq_job import fetch_job_ids, serialize_job
 	from frappe.utils.background_jobs import get_queue, get_queue_list
 
-	out = []
+	groups: dict[tuple, dict] = {}
 	for name in get_queue_list():
 		queue = get_queue(name)
-		ids = fetch_job_ids(queue, "failed")
-		for job in Job.fetch_many(ids, connection=queue.connection):
+		for job in Job.fetch_many(fetch_job_ids(queue, "failed"), connection=queue.connection):
 			if not job or job.kwargs.get("site") != frappe.local.site:
 				continue
 			row = serialize_job(job)
 			if not str(row.job_name).startswith("bank_crm."):
 				continue
-			out.append(
-				{
-					"job_id": row.job_id,
-					"queue": row.queue,
-					"job_name": row.job_name,
-					"ended_at": row.ended_at or row.modified,
-					"error": (row.exc_info or "").strip().splitlines()[-1][:300] if row.exc_info else "",
-				}
+			error = (row.exc_info or "").strip().splitlines()[-1][:300] if row.exc_info else ""
+			group = groups.setdefault(
+				(row.job_name, row.queue, error),
+				{"job_name": row.job_name, "queue": row.queue, "error": error, "count": 0, "ended_at": None},
 			)
-	out.sort(key=lambda r: str(r["ended_at"]), reverse=True)
-	return out[:limit]
+			group["count"] += 1
+			ended = row.ended_at or row.modified
+			if ended and (group["ended_at"] is None or str(ended) > str(group["ended_at"])):
+				group["ended_at"] = ended
+	return sorted(groups.values(), key=lambda r: str(r["ended_at"]), reverse=True)[:limit]
 
 
 def overview() -> dict:
 	return {
 		"generated_at": now_datetime(),
-		"nightly_due_by": str(frappe.db.get_single_value(SETTINGS, "nightly_due_by") or ""),
+		"nightly_due_by": _due_by_text(),
 		"late_nightly_jobs": [j["job_type"] for j in late_nightly_jobs()],
 		"jobs": jobs(),
 		"backlogs": backlogs(),
@@ -277,6 +276,11 @@ def overview() -> dict:
 
 
 # -- the ten-minute jobs -----------------------------------------------------------------------
+
+
+def _due_by_text() -> str:
+	due_by = frappe.db.get_single_value(SETTINGS, "nightly_due_by")
+	return get_time(due_by).strftime("%H:%M") if due_by else ""
 
 
 def reconcile_orphaned_shards():
@@ -332,7 +336,6 @@ def warn_late_nightly_jobs(now: datetime | None = None) -> list[str]:
 		)
 		if already or not admins:
 			continue
-		due_by = frappe.db.get_single_value(SETTINGS, "nightly_due_by")
 		enqueue_create_notification(
 			admins,
 			{
@@ -340,7 +343,7 @@ def warn_late_nightly_jobs(now: datetime | None = None) -> list[str]:
 				"document_type": "Scheduled Job Type",
 				"document_name": entry["job_type"],
 				"subject": _("Nightly job {0} has not completed by {1}").format(
-					entry["title"], str(due_by)[:5]
+					entry["title"], _due_by_text()
 				),
 				"email_content": _(
 					"Last success: {0}. Last failure: {1}. See Bank CRM Operations (/app/bank-crm-operations)."

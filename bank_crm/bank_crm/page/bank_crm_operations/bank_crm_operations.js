@@ -7,7 +7,8 @@ frappe.pages["bank-crm-operations"].on_page_load = function (wrapper) {
 	});
 	const $body = $(`<div class="bank-crm-operations"></div>`).appendTo(page.body);
 	const esc = (v) => frappe.utils.escape_html(v == null ? "" : String(v));
-	const when = (v) => (v ? `<span title="${esc(v)}">${esc(frappe.datetime.comment_when(v))}</span>` : `<span class="text-muted">${__("Never")}</span>`);
+	// comment_when builds its own markup from a date string
+	const when = (v) => (v ? frappe.datetime.comment_when(v) : `<span class="text-muted">${__("Never")}</span>`);
 	const seconds = (v) => (v == null ? "–" : v < 120 ? `${Math.round(v)} s` : `${(v / 60).toFixed(1)} min`);
 	const pill = (colour, text) => `<span class="indicator-pill ${colour}">${esc(text)}</span>`;
 	const link = (doctype, name) => `<a href="/app/${frappe.router.slug(doctype)}/${encodeURIComponent(name)}">${esc(name)}</a>`;
@@ -47,9 +48,9 @@ frappe.pages["bank-crm-operations"].on_page_load = function (wrapper) {
 				j.late = late.has(j.job_type);
 				const trend = j.durations.length ? j.durations.map(seconds).join(" · ") : "–";
 				return `<tr data-job="${esc(j.job_type)}">
-					<td>${status_pill(j)}</td>
+					<td style="white-space: nowrap">${status_pill(j)}</td>
 					<td><div class="bold">${esc(j.title)}</div><div class="small text-muted">${esc(j.method)}</div></td>
-					<td>${esc(__(j.frequency))}${j.cron_format ? ` <code>${esc(j.cron_format)}</code>` : ""}</td>
+					<td style="white-space: nowrap">${esc(__(j.frequency))}${j.cron_format ? `<div><code>${esc(j.cron_format)}</code></div>` : ""}</td>
 					<td>${when(j.last_success)}<div class="small text-muted">${__("Durations, newest first")}: ${trend}</div></td>
 					<td>${j.last_failure ? `${when(j.last_failure)}<div class="small text-danger">${esc(j.last_failure_reason)}</div>` : "–"}</td>
 					<td>${runs_cell(j.runs) || "–"}</td>
@@ -57,7 +58,7 @@ frappe.pages["bank-crm-operations"].on_page_load = function (wrapper) {
 			})
 			.join("");
 		return `<table class="table table-bordered bank-crm-operations-jobs">
-			<thead><tr><th>${__("Status")}</th><th>${__("Job")}</th><th>${__("Frequency")}</th><th>${__("Last Success")}</th><th>${__("Last Failure")}</th><th>${__("Runs and Shards")}</th></tr></thead>
+			<thead><tr><th style="width: 8%">${__("Status")}</th><th style="width: 22%">${__("Job")}</th><th style="width: 9%">${__("Frequency")}</th><th style="width: 15%">${__("Last Success")}</th><th style="width: 16%">${__("Last Failure")}</th><th>${__("Runs and Shards")}</th></tr></thead>
 			<tbody>${rows}</tbody></table>`;
 	};
 
@@ -89,15 +90,15 @@ frappe.pages["bank-crm-operations"].on_page_load = function (wrapper) {
 
 	const failed_jobs = (rows) =>
 		rows.length
-			? `<table class="table table-bordered small"><thead><tr><th>${__("Job")}</th><th>${__("Queue")}</th><th>${__("Ended")}</th><th>${__("Error")}</th></tr></thead><tbody>${rows
-					.map((r) => `<tr><td>${esc(r.job_name)}</td><td>${esc(r.queue)}</td><td>${when(r.ended_at)}</td><td class="text-danger">${esc(r.error)}</td></tr>`)
+			? `<table class="table table-bordered small"><thead><tr><th>${__("Job")}</th><th>${__("Queue")}</th><th>${__("Jobs")}</th><th>${__("Last Ended")}</th><th>${__("Error")}</th></tr></thead><tbody>${rows
+					.map((r) => `<tr><td>${esc(r.job_name)}</td><td>${esc(r.queue)}</td><td>${r.count}</td><td>${when(r.ended_at)}</td><td class="text-danger">${esc(r.error)}</td></tr>`)
 					.join("")}</tbody></table>`
 			: `<p class="text-muted">${__("No failed background job of Bank CRM.")}</p>`;
 
 	const render = (data) => {
 		const late = data.late_nightly_jobs.length
 			? `<div class="alert alert-danger bank-crm-operations-late">${__("Nightly jobs not completed by {0}: {1}", [
-					esc(data.nightly_due_by.slice(0, 5)),
+					esc(data.nightly_due_by),
 					data.jobs.filter((j) => data.late_nightly_jobs.includes(j.job_type)).map((j) => esc(j.title)).join(", "),
 			  ])}</div>`
 			: "";
@@ -105,7 +106,7 @@ frappe.pages["bank-crm-operations"].on_page_load = function (wrapper) {
 			? `<p class="small">${__("Frappe's own views")}: <a href="/app/system-health-report">${__("System Health Report")}</a> · <a href="/app/rq-job">${__("RQ Job")}</a> · <a href="/app/scheduled-job-log">${__("Scheduled Job Log")}</a></p>`
 			: "";
 		$body.html(`${late}
-			<p class="text-muted small">${__("As of {0}. Nightly jobs are due by {1} (Bank CRM Settings).", [esc(data.generated_at), esc((data.nightly_due_by || "–").slice(0, 5))])}</p>
+			<p class="text-muted small">${__("As of {0}. Nightly jobs are due by {1} (Bank CRM Settings).", [esc(frappe.datetime.str_to_user(data.generated_at)), esc(data.nightly_due_by || "–")])}</p>
 			${system_links}
 			<h5>${__("Scheduled Jobs")}</h5>${jobs_table(data)}
 			<h5>${__("Backlogs")}</h5>${backlog_cards(data.backlogs)}
