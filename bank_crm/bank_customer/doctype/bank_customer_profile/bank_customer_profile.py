@@ -26,6 +26,16 @@ ENGINE_FIELDS = (
 	"lifecycle_stage",
 	"lifecycle_reason",
 )
+# Set by the prediction scoring only (a desk save of a form opened before it ran keeps its values)
+MODEL_FIELDS = (
+	"churn_probability",
+	"churn_band",
+	"churn_reasons",
+	"propensity_scores",
+	"top_propensities",
+	"prediction_models",
+	"predicted_on",
+)
 # a contact a gateway reported unusable → its flag (set by delivery receipts only)
 UNUSABLE_FLAGS = {
 	"mobile_no": "mobile_unusable",
@@ -38,6 +48,7 @@ MAX_OVERRIDE_DAYS = 366
 
 class BankCustomerProfile(Document):
 	def validate(self):
+		self.flags.stored_row = None  # read afresh for each save
 		try:
 			self.protect_engine_fields()
 			self.set_defaults()
@@ -109,13 +120,31 @@ class BankCustomerProfile(Document):
 		)
 
 	# -- engine fields --------------------------------------------------------------------
+	def stored(self) -> dict | None:
+		"""The engine-owned columns as stored now, read with a lock on the row: a nightly job that
+		updates the profile meanwhile waits for this save (or this save for it), so neither
+		writes over the other (a plain read sees the transaction's older snapshot)."""
+		if self.is_new():
+			return None
+		if self.flags.stored_row is None:
+			fields = (
+				*ENGINE_FIELDS,
+				*MODEL_FIELDS,
+				*UNUSABLE_FLAGS,
+				*UNUSABLE_FLAGS.values(),
+				"unusable_contact_note",
+			)
+			self.flags.stored_row = frappe.db.get_value(
+				self.doctype, self.name, fields, as_dict=True, for_update=True
+			)
+		return self.flags.stored_row
+
 	def protect_engine_fields(self):
-		if self.flags.from_segmentation_engine:
-			return
-		before = None if self.is_new() else self.get_doc_before_save()
-		for fieldname in ENGINE_FIELDS:
-			self.set(fieldname, before.get(fieldname) if before else None)
-		if before is None:
+		stored = self.stored()
+		fields = MODEL_FIELDS if self.flags.from_segmentation_engine else (*ENGINE_FIELDS, *MODEL_FIELDS)
+		for fieldname in fields:
+			self.set(fieldname, stored.get(fieldname) if stored else None)
+		if stored is None and not self.flags.from_segmentation_engine:
 			self.tier_below_runs = 0
 
 	# -- defaults -------------------------------------------------------------------------
@@ -340,7 +369,7 @@ class BankCustomerProfile(Document):
 	def keep_unusable_flags(self):
 		"""Only delivery receipts mark a contact unusable; changing the contact clears its mark
 		(a new number is worth trying)."""
-		before = None if self.is_new() else self.get_doc_before_save()
+		before = self.stored()
 		for contact, flag in UNUSABLE_FLAGS.items():
 			changed = before is not None and (before.get(contact) or "") != (self.get(contact) or "")
 			self.set(flag, 0 if before is None or changed else before.get(flag))

@@ -63,6 +63,29 @@ class TestBankCustomerProfile(FrappeTestCase):
 		self.assertEqual((customer.bank_profile, customer.bank_relationship_manager), (doc.name, self.rm))
 		self.assertEqual(customer.bank_branch, self.branch)
 
+	def test_a_form_opened_before_the_nightly_jobs_ran_keeps_what_they_wrote(self):
+		"""The engines write tier, score and predictions with set-based UPDATEs; a user saving a
+		form loaded before that must not write the older values back (a lost update)."""
+		doc = make_profile(individual(self.new_customer(), self.rm))
+		form = frappe.get_doc(PROFILE, doc.name)  # the user opens the form
+		frappe.db.sql(
+			"""update `tabBank Customer Profile` set tier = 'VIP', value_score = 91.5,
+			churn_probability = 0.83, churn_band = 'High' where name = %s""",
+			doc.name,
+		)  # the nightly runs meanwhile
+		form.occupation = "工程师"
+		form.save()
+		stored = frappe.db.get_value(
+			PROFILE,
+			doc.name,
+			["tier", "value_score", "churn_probability", "churn_band", "occupation"],
+			as_dict=True,
+		)
+		self.assertEqual(
+			(stored.tier, stored.value_score, stored.churn_probability, stored.churn_band, stored.occupation),
+			("VIP", 91.5, 0.83, "High", "工程师"),
+		)
+
 	def test_id_number_is_not_stored_in_plain_text(self):
 		number = new_id(date(1990, 1, 2))
 		doc = make_profile(
