@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import frappe
 from frappe.utils import cint, get_datetime, now_datetime
@@ -285,8 +286,13 @@ def orphans(job: Job, run: str, min_age_minutes: int = 5) -> list[int]:
 	rows = frappe.db.sql(
 		"""select shard_no, status from `tabBank Job Shard`
 		where parenttype = %(doctype)s and parent = %(run)s and status in ('Queued', 'Running')
-			and (status = 'Running' or modified < now() - interval %(age)s minute)""",
-		{"doctype": job.run_doctype, "run": run, "age": min_age_minutes},
+			and (status = 'Running' or modified < %(cutoff)s)""",
+		# the site's clock, as ``modified`` is stamped (the database's now() may be in another zone)
+		{
+			"doctype": job.run_doctype,
+			"run": run,
+			"cutoff": now_datetime() - timedelta(minutes=min_age_minutes),
+		},
 		as_dict=True,
 	)
 	return [
