@@ -242,7 +242,7 @@ def main():
 	parser.add_argument("--due", type=int, default=1_000)
 	parser.add_argument("--segment", type=int, default=300_000)
 	parser.add_argument("--send", type=int, default=5_000)
-	parser.add_argument("--port", type=int, default=8771)
+	parser.add_argument("--port", type=int, default=0, help="0: free ports")
 	args = parser.parse_args()
 	site = args.site
 	seg, ins, plan, rights, casts = (
@@ -271,7 +271,9 @@ def main():
 		f"{one['inserted']:,} / {two['inserted']:,} rows",
 	)
 
-	events = ins.ingestion(Namespace(site=site, new=args.events, batch=10_000, port=args.port + 1))
+	events = ins.ingestion(
+		Namespace(site=site, new=args.events, batch=10_000, port=args.port + 1 if args.port else 0)
+	)
 	one, two = events["1_stream"], events["2_streams"]
 	note(
 		"Event ingestion over HTTP",

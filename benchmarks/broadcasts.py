@@ -228,9 +228,10 @@ def send_step(args) -> dict:
 	frappe = connect(args.site)
 	from bank_crm.bank_outreach import broadcasts
 
+	# a taken port fails here at once; 0 takes a free one
 	server = ThreadingHTTPServer(("127.0.0.1", args.port), Sink)
 	threading.Thread(target=server.serve_forever, daemon=True).start()
-	push_adapter(frappe, args.port)
+	push_adapter(frappe, server.server_address[1])
 	customers = frappe.db.sql_list(
 		"""select customer from `tabBank Customer Profile` where app_user_id is not null and quiet_hours_start is null
 		and exists (select 1 from `tabBank Consent Record` r where r.parent = `tabBank Customer Profile`.name
@@ -308,7 +309,7 @@ def main():
 	parser.add_argument("--name")
 	parser.add_argument("--segment", type=int, default=300_000)
 	parser.add_argument("--send", type=int, default=20_000)
-	parser.add_argument("--port", type=int, default=8766)
+	parser.add_argument("--port", type=int, default=0, help="0: a free port")
 	parser.add_argument("--skip", default="", help="comma-separated: contacts,preview,plan,send")
 	args = parser.parse_args()
 	if args.step == "plan":

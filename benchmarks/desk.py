@@ -7,7 +7,7 @@ add events, signals and deliveries):
     cd ~/frappe-bench/sites
     ../env/bin/python ../apps/bank_crm/benchmarks/desk.py --site bench.localhost
 
-It starts gunicorn (2 workers) on 127.0.0.1, logs in as a demo RM (password login, a session
+It starts gunicorn (2 workers) on a free port of 127.0.0.1 (checked to be its own), logs in as a demo RM (password login, a session
 cookie, like the desk), and times ``--requests`` calls of each: the customer-360 payload of the
 RM's own customers (a different one each time), the workbench, and the RM's lists as the desk
 asks for them (profiles filtered by tier, need signals open, visit plans due). Medians and 95th
@@ -17,12 +17,14 @@ percentiles in ms, and the site's size, printed as JSON (README, "Benchmarks").
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+from harness import Web  # noqa: E402  (this folder's: gunicorn on a free port, checked to be ours)
+
 PASSWORD = "Demo@Bank2026"
 
 
@@ -47,7 +49,7 @@ def main():
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--rm", default="rm0101a@demo.bank-crm.example")
 	parser.add_argument("--requests", type=int, default=20)
-	parser.add_argument("--port", type=int, default=8767)
+	parser.add_argument("--port", type=int, default=0, help="0: a free port")
 	args = parser.parse_args()
 
 	frappe = connect(args.site)
@@ -67,32 +69,14 @@ def main():
 	if not customers:
 		raise SystemExit(f"{args.rm} has no customers on {args.site}")
 
-	server = subprocess.Popen(
-		[
-			str(Path(sys.executable).parent / "gunicorn"),
-			"-b",
-			f"127.0.0.1:{args.port}",
-			"-w",
-			"2",
-			"-t",
-			"120",
-			"frappe.app:application",
-		],
-		stdout=subprocess.DEVNULL,
-		stderr=subprocess.DEVNULL,
-	)
-	base = f"http://127.0.0.1:{args.port}"
+	server = Web(args.site, workers=2, port=args.port)
+	base = server.url
 	headers = {"Host": args.site, "Accept": "application/json"}
 	try:
 		session = requests.Session()
-		for _ in range(60):
-			try:
-				login = session.post(
-					f"{base}/api/method/login", json={"usr": args.rm, "pwd": PASSWORD}, headers=headers
-				)
-				break
-			except requests.ConnectionError:
-				time.sleep(0.5)
+		login = session.post(
+			f"{base}/api/method/login", json={"usr": args.rm, "pwd": PASSWORD}, headers=headers
+		)
 		if login.status_code != 200:
 			raise SystemExit(f"login failed: {login.status_code} {login.text[:200]}")
 
@@ -158,8 +142,7 @@ def main():
 		for label, (path, params) in lists.items():
 			results[f"list: {label}"] = [timed(path, params) for _ in range(args.requests)]
 	finally:
-		server.terminate()
-		server.wait(timeout=30)
+		server.stop()
 	report = {
 		"site": args.site,
 		"table_rows": sizes,

@@ -60,7 +60,15 @@ def identify(url: str, token: str, site: str, timeout: float = 2) -> dict:
 class Web:
 	"""gunicorn (``workers`` sync workers) for one site, as production runs Frappe."""
 
-	def __init__(self, site: str, workers: int = 2, port: int | None = None, timeout: int = 120, log=None):
+	def __init__(
+		self,
+		site: str,
+		workers: int = 2,
+		port: int | None = None,
+		timeout: int = 120,
+		log=None,
+		preload=False,
+	):
 		self.site = site
 		self.port = claim_port(port)
 		self.url = f"http://127.0.0.1:{self.port}"
@@ -77,6 +85,7 @@ class Web:
 				str(timeout),
 				"--graceful-timeout",
 				"5",
+				*(["--preload"] if preload else []),
 				"bank_crm.tests.harness_wsgi:application",
 			],
 			stdout=log or subprocess.DEVNULL,

@@ -36,6 +36,9 @@ from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+from harness import Web  # noqa: E402  (this folder's: gunicorn on a free port, checked to be ours)
+
 TYPES = (  # event type, share, amount range (None: no amount), channel
 	("App Login", 0.55, None, "Mobile App"),
 	("Card Spending", 0.25, (20, 5_000), "Other"),
@@ -293,32 +296,10 @@ def ingestion(args) -> dict:
 		row = event(rng, rng.choice(names), at.isoformat(sep=" "), f"N{i}", "bench-new")
 		rows.append({k: v for k, v in row.items() if v is not None})
 	batches = [json.dumps({"rows": rows[i : i + args.batch]}) for i in range(0, len(rows), args.batch)]
-	server = subprocess.Popen(
-		[
-			str(Path(sys.executable).parent / "gunicorn"),
-			"-b",
-			f"127.0.0.1:{args.port}",
-			"-w",
-			"2",
-			"-t",
-			"600",
-			"frappe.app:application",
-			"--preload",
-		],
-		stdout=subprocess.DEVNULL,
-		stderr=subprocess.DEVNULL,
-	)
+	server = Web(args.site, workers=2, port=args.port, timeout=600, preload=True)
 	headers = {"Authorization": token, "Host": args.site, "Content-Type": "application/json"}
-	url = f"http://127.0.0.1:{args.port}/api/method/bank_crm.api.insight.events"
+	url = f"{server.url}/api/method/bank_crm.api.insight.events"
 	try:
-		for _ in range(60):
-			try:
-				requests.get(
-					f"http://127.0.0.1:{args.port}/api/method/ping", headers={"Host": args.site}, timeout=2
-				)
-				break
-			except requests.ConnectionError:
-				time.sleep(1)
 
 		def post(body):
 			response = requests.post(url, data=body, headers=headers, timeout=600)
@@ -355,8 +336,7 @@ def ingestion(args) -> dict:
 		}
 		return results
 	finally:
-		server.terminate()
-		server.wait(timeout=30)
+		server.stop()
 
 
 def main():
@@ -368,7 +348,7 @@ def main():
 	parser.add_argument("--history-full", type=int, default=10_000_000)
 	parser.add_argument("--new", type=int, default=400_000)
 	parser.add_argument("--batch", type=int, default=10_000)
-	parser.add_argument("--port", type=int, default=8765)
+	parser.add_argument("--port", type=int, default=0, help="0: a free port")
 	parser.add_argument("--skip", default="", help="comma-separated: ingest,full,purge")
 	parser.add_argument("--shards", type=int, default=0, help="also detect in this many parallel shards")
 	parser.add_argument("--run", help=argparse.SUPPRESS)

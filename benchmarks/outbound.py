@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
 
 from broadcasts import BODIES, connect, contact_details, make_broadcast, remove_broadcasts  # noqa: E402
+from harness import Web  # noqa: E402  (this folder's: gunicorn on a free port, checked to be ours)
 
 TAG = "[bench-outbound]"
 CHANNEL_ADAPTERS = {
@@ -117,33 +118,9 @@ class Smtp:
 		self.controller.stop()
 
 
-def start_web(site: str) -> tuple[subprocess.Popen, int]:
-	port = free_port()
-	env_bin = Path(sys.executable).parent
-	process = subprocess.Popen(
-		[
-			str(env_bin / "gunicorn"),
-			"-b",
-			f"127.0.0.1:{port}",
-			"-w",
-			"2",
-			"-t",
-			"120",
-			"frappe.app:application",
-		],
-		stdout=subprocess.DEVNULL,
-		stderr=subprocess.DEVNULL,
-	)
-	for _ in range(60):
-		try:
-			answer = get_json(f"http://127.0.0.1:{port}/api/method/ping", timeout=2, host=site)
-			if answer.get("message") == "pong":
-				break
-		except Exception:
-			time.sleep(1)
-	else:
-		raise SystemExit("gunicorn did not answer")
-	return process, port
+def start_web(site: str) -> tuple[Web, int]:
+	web = Web(site, workers=2)
+	return web, web.port
 
 
 def start_workers() -> list[subprocess.Popen]:
@@ -322,7 +299,7 @@ def main():
 			for p in processes:
 				p.terminate()
 			smtp.stop()
-			web.terminate()
+			web.stop()
 		return
 	customers = ""
 	if args.limit:
@@ -460,7 +437,7 @@ def main():
 	smtp.stop()
 	for p in processes:
 		p.terminate()
-	web.terminate()
+	web.stop()
 	print(json.dumps(report, indent=1, default=str))
 
 

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+from harness import Web  # noqa: E402  (this folder's: gunicorn on a free port, checked to be ours)
 
 
 def connect(site):
@@ -227,34 +229,11 @@ def ingestion(args) -> dict:
 		for i, c in enumerate(customers)
 	]
 	frappe.destroy()
-	port = args.port
-	server = subprocess.Popen(
-		[
-			str(Path(sys.executable).parent / "gunicorn"),
-			"-b",
-			f"127.0.0.1:{port}",
-			"-w",
-			"2",
-			"-t",
-			"600",
-			"frappe.app:application",
-			"--preload",
-		],
-		stdout=subprocess.DEVNULL,
-		stderr=subprocess.DEVNULL,
-	)
+	server = Web(args.site, workers=2, port=args.port, timeout=600, preload=True)
+	port = server.port
 	try:
-		session = requests.Session()  # for the readiness check
 		headers = {"Authorization": token, "Host": args.site, "Content-Type": "application/json"}
 		url = f"http://127.0.0.1:{port}/api/method/bank_crm.api.ingest.snapshots"
-		for _ in range(60):
-			try:
-				session.get(
-					f"http://127.0.0.1:{port}/api/method/ping", headers={"Host": args.site}, timeout=2
-				)
-				break
-			except requests.ConnectionError:
-				time.sleep(1)
 		results = {}
 		from concurrent.futures import ThreadPoolExecutor
 
@@ -288,8 +267,7 @@ def ingestion(args) -> dict:
 				print(label, streams, results[f"{label}_{streams}_stream"], file=sys.stderr, flush=True)
 		return results
 	finally:
-		server.terminate()
-		server.wait(timeout=30)
+		server.stop()
 
 
 def data_import(args) -> dict:
@@ -340,7 +318,7 @@ def main():
 	parser.add_argument("--ingest-streams", type=int, default=2, help="concurrent client connections")
 	parser.add_argument("--import-rows", type=int, default=2_000)
 	parser.add_argument("--naive-sample", type=int, default=10_000)
-	parser.add_argument("--port", type=int, default=8765)
+	parser.add_argument("--port", type=int, default=0, help="0: a free port")
 	parser.add_argument(
 		"--skip", default="", help="comma-separated: segmentation (or run1,run2,run3),ingestion,import,naive"
 	)

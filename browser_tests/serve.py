@@ -12,10 +12,13 @@ from werkzeug.serving import run_simple
 
 import frappe.app as frappe_app
 
+from bank_crm.tests.harness_wsgi import wrap
+
 site, port = sys.argv[1], int(sys.argv[2])
 frappe_app._site = site
 frappe_app._sites_path = os.path.abspath(".")
-application = frappe_app.application_with_statics()
+# with BANK_CRM_HARNESS_TOKEN set, /__harness__ tells the harness this server is its own
+application = wrap(frappe_app.application_with_statics(), site)
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 try:
 	run_simple("127.0.0.1", port, application, use_reloader=False, use_debugger=False, threaded=True)
