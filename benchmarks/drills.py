@@ -194,6 +194,13 @@ def check_stale_put_right(frappe, right: dict, since) -> dict:
 	}
 
 
+def stale_with_workers(frappe, args, rng):
+	"""A settled site, ``--customers`` profiles made stale, and two RQ workers started."""
+	settle(frappe, args.site)
+	since = frappe.utils.now_datetime()  # the site's time zone, as history rows are stamped
+	return since, make_stale(frappe, args.customers, rng), start_workers("long,default,short", 2)
+
+
 # -- the drills ----------------------------------------------------------------------------------
 
 
@@ -326,10 +333,7 @@ def drill_ingestion_db_restart(args, frappe, rng) -> dict:
 
 
 def drill_nightly_db_restart(args, frappe, rng) -> dict:
-	settle(frappe, args.site)
-	since = frappe.utils.now_datetime()  # the site's time zone, as history rows are stamped
-	right = make_stale(frappe, args.customers, rng)
-	workers = start_workers("long,default,short", 2)
+	since, right, workers = stale_with_workers(frappe, args, rng)
 	try:
 		run = start_retier(frappe)
 		# wait until its shards are working, then restart the database under them
@@ -514,10 +518,7 @@ def drill_web_worker_kill(args, frappe, rng) -> dict:
 
 
 def drill_rq_worker_kill(args, frappe, rng) -> dict:
-	settle(frappe, args.site)
-	since = frappe.utils.now_datetime()  # the site's time zone, as history rows are stamped
-	right = make_stale(frappe, args.customers, rng)
-	workers = start_workers("long,default,short", 2)
+	since, right, workers = stale_with_workers(frappe, args, rng)
 	killed = []
 	try:
 		run = start_retier(frappe)

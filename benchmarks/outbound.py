@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from broadcasts import BODIES, connect, contact_details, make_broadcast, remove_broadcasts  # noqa: E402
 from harness import Web  # noqa: E402  (this folder's: gunicorn on a free port, checked to be ours)
+from harness import start_workers as harness_workers  # noqa: E402
 
 TAG = "[bench-outbound]"
 CHANNEL_ADAPTERS = {
@@ -124,23 +125,8 @@ def start_web(site: str) -> tuple[Web, int]:
 
 
 def start_workers() -> list[subprocess.Popen]:
-	env_bin = Path(sys.executable).parent
-	return [
-		subprocess.Popen(
-			[
-				str(env_bin / "python"),
-				"-m",
-				"frappe.utils.bench_helper",
-				"frappe",
-				"worker",
-				"--queue",
-				queues,
-			],
-			stdout=subprocess.DEVNULL,
-			stderr=subprocess.DEVNULL,
-		)
-		for queues in ("long,short", "long,short", "short,long", "short,long")
-	]
+	"""Two RQ workers that take the long queue first, two the short queue first."""
+	return [*harness_workers("long,short", 2), *harness_workers("short,long", 2)]
 
 
 def peak_of(pid: int) -> int:
