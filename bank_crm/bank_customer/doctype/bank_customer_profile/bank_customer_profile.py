@@ -510,6 +510,11 @@ def on_doctype_update():
 	from bank_crm.bank_outreach.broadcasts import ensure_reach_column
 
 	ensure_reach_column()
+	# the desk's lists of an RM's or a branch's customers, newest change first (Frappe's default
+	# order): the scope's rows in order, instead of the whole table's modified index (a name search
+	# that matches nothing scanned a million rows for 1.4 s, now the scope's rows)
+	frappe.db.add_index("Bank Customer Profile", ["relationship_manager", "modified"], "rm_modified")
+	frappe.db.add_index("Bank Customer Profile", ["branch", "modified"], "branch_modified")
 	# the workbench's High churn band of an RM, a branch, the bank: most likely first
 	for scope in ("relationship_manager", "branch", None):
 		columns = [c for c in (scope, "churn_band", "churn_probability") if c]
