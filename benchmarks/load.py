@@ -384,31 +384,45 @@ class Stream(threading.Thread):
 
 
 def nightly_loop(site: str, seconds: float):
-	"""Start the nightly re-tiering and planning as the scheduler does (their Scheduled Job
-	Types, on the long queue), again as soon as both finished, until ``seconds`` are up; prints
-	each round's durations as JSON lines. Runs in a process of its own."""
+	"""The nightly re-tiering and planning (with the day's care events) started as the scheduler
+	starts them (their Scheduled Job Types, on the long queue), each again as soon as its last
+	start has finished, until ``seconds`` are up; prints each finished run as a JSON line. Runs
+	in a process of its own."""
 	frappe = connect(site)
 	end = time.monotonic() + seconds
+	jobs = {run_doctype: frappe.get_doc("Scheduled Job Type", {"method": m}) for m, run_doctype in NIGHTLY}
+	started: dict[str, tuple] = {}
 	while time.monotonic() < end:
-		started = time.monotonic()
-		marks = {}
-		for method, run_doctype in NIGHTLY:
-			marks[run_doctype] = frappe.db.sql(f"select max(creation) from `tab{run_doctype}`")[0][0]
-			frappe.get_doc("Scheduled Job Type", {"method": method}).enqueue(force=True)
-		frappe.db.commit()
-		finished = {}
-		while len(finished) < len(NIGHTLY) and time.monotonic() < end + 600:
-			time.sleep(3)
-			frappe.db.commit()  # a fresh snapshot
-			for _method, run_doctype in NIGHTLY:
+		frappe.db.commit()  # a fresh snapshot
+		for run_doctype, job_type in jobs.items():
+			if run_doctype in started:
+				mark, at = started[run_doctype]
+				if job_type.is_job_in_queue():  # the scheduled job (and its inline steps) still runs
+					continue
 				row = frappe.db.sql(
-					f"select status, duration_seconds from `tab{run_doctype}` where creation > %s "
+					f"select name, status, duration_seconds from `tab{run_doctype}` where creation > %s "
 					"order by creation desc limit 1",
-					(marks[run_doctype] or "2000-01-01",),
+					(mark,),
 				)
-				if row and row[0][0] in ("Completed", "Failed"):
-					finished[run_doctype] = {"status": row[0][0], "seconds": row[0][1]}
-		print(json.dumps({"round_seconds": round(time.monotonic() - started, 1), **finished}), flush=True)
+				if row and row[0][1] not in ("Completed", "Failed"):
+					continue  # its shards still work on the long queue
+				print(
+					json.dumps(
+						{
+							"run": row[0][0] if row else None,
+							"doctype": run_doctype,
+							"status": row[0][1] if row else "no run",
+							"run_seconds": row[0][2] if row else None,
+							"job_seconds": round(time.monotonic() - at, 1),
+						}
+					),
+					flush=True,
+				)
+			mark = frappe.db.sql(f"select max(creation) from `tab{run_doctype}`")[0][0] or "2000-01-01"
+			job_type.enqueue(force=True)
+			frappe.db.commit()
+			started[run_doctype] = (mark, time.monotonic())
+		time.sleep(3)
 	frappe.destroy()
 
 
@@ -463,7 +477,7 @@ def run_phase(args, name, plan, stages, web, prepared, fuzz, phase_no, out: Path
 	)
 	stop.set()
 	stream.join(timeout=120)
-	nightly_out, _ = nightly.communicate(timeout=1800)
+	nightly_out, _ = nightly.communicate(timeout=120)
 	samples = [json.loads(line) for f in phase_dir.glob("samples-*.jsonl") for line in f.open()]
 	writes = [w for f in phase_dir.glob("writes-*.json") for w in json.load(f.open())]
 	if not samples:
