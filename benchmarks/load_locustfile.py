@@ -55,7 +55,7 @@ class StagedLoad(LoadTestShape):
 		elapsed = self.get_run_time()
 		for users, seconds in STAGES:
 			if elapsed < seconds:
-				return users, max(1, users)  # everyone of a stage starts within a second
+				return users, 2  # two more staff log in each second, as at the start of a day
 			elapsed -= seconds
 		return None
 
