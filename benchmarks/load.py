@@ -340,8 +340,8 @@ class Stream(threading.Thread):
 	def snapshots(self, n):
 		rows, bad = [], set()
 		today = date.today().isoformat()
-		for i in range(n):
-			customer = self.rng.choice(self.customers)
+		# one row per customer: a repeat of a customer and date within a batch is refused, rightly
+		for i, customer in enumerate(self.rng.sample(self.customers, n)):
 			row = {
 				"customer": customer,
 				"as_of_date": today,
@@ -578,14 +578,23 @@ def verify(site, results, run) -> dict:
 	"""Every write the server accepted is stored once; none it refused; streamed rows likewise."""
 	frappe = connect(site)
 	report = defaultdict(
-		lambda: {"accepted": 0, "refused": 0, "missing": 0, "twice": 0, "refused_but_stored": 0}
+		lambda: {
+			"accepted": 0,
+			"refused": 0,
+			"missing": 0,
+			"twice": 0,
+			"refused_but_stored": 0,
+			"unanswered": 0,  # in flight when the phase ended: the user never saw the answer
+			"unanswered_stored": 0,
+			"unanswered_twice": 0,
+		}
 	)
 	for result in results:
 		steps_ok = defaultdict(int)
 		for w in result["writes"]:
 			kind = w["kind"]
 			r = report[kind]
-			r["accepted" if w["ok"] else "refused"] += 1
+			r["unanswered" if w["ok"] is None else "accepted" if w["ok"] else "refused"] += 1
 			if kind == "contact":
 				n = frappe.db.count("Bank Interaction", {"outcome_notes": w["target"]})
 			elif kind == "respond":
@@ -601,7 +610,10 @@ def verify(site, results, run) -> dict:
 				if w["ok"]:
 					steps_ok[w["target"]["complaint"]] += 1
 				continue
-			if w["ok"]:
+			if w["ok"] is None:
+				r["unanswered_stored"] += n > 0
+				r["unanswered_twice"] += n > 1
+			elif w["ok"]:
 				r["missing"] += n == 0
 				r["twice"] += n > 1
 			else:

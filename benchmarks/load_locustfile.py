@@ -102,7 +102,7 @@ class DeskUser(HttpUser):
 
 	def post(self, name, path, kind, target, data, check=None):
 		"""A write, noted with its marker/target and whether the server accepted it."""
-		ok = False
+		ok = None  # no answer yet: a user stopped mid-request at the end of a phase never sees one
 		try:
 			with self.client.post(path, data=data, name=name, catch_response=True) as r:
 				ok = r.status_code == 200 and (check is None or check(r))
