@@ -148,10 +148,15 @@ def wait_run(frappe, site, run, seconds=1800, reconcile=False) -> str:
 
 def make_stale(frappe, count: int, rng) -> dict:
 	"""``count`` VIP and High-end profiles set back to Mass with a zero score, as if their data
-	had moved since the last run; returns their right values."""
+	had moved since the last run; returns their right values. Only profiles whose score itself
+	gives their tier (at or above its minimum): one held in it by the downgrade margin would,
+	from Mass, rightly stay below it."""
 	rows = frappe.db.sql(
-		"""select name, tier, value_score from `tabBank Customer Profile`
-		where tier in ('VIP', 'High-end') and tier_override is null order by name""",
+		"""select p.name, p.tier, p.value_score from `tabBank Customer Profile` p
+		join `tabBank Tier Policy Tier` t on t.tier = p.tier
+		join `tabBank Tier Policy` pol on pol.name = t.parent and pol.status = 'Active'
+		where p.tier in ('VIP', 'High-end') and p.tier_override is null and p.value_score >= t.min_score
+		order by p.name""",
 	)
 	chosen = rng.sample(list(rows), min(count, len(rows)))
 	right = {name: (tier, float(score or 0)) for name, tier, score in chosen}
@@ -169,14 +174,15 @@ def make_stale(frappe, count: int, rng) -> dict:
 
 def check_stale_put_right(frappe, right: dict, since) -> dict:
 	names = list(right)
-	wrong = missing_history = twice = 0
+	missing_history = twice = 0
+	wrong = []
 	for i in range(0, len(names), 5000):
 		part = names[i : i + 5000]
 		marks = ", ".join(["%s"] * len(part))
 		stored = dict(
 			frappe.db.sql(f"select name, tier from `tabBank Customer Profile` where name in ({marks})", part)
 		)
-		wrong += sum(1 for n in part if stored.get(n) != right[n][0])
+		wrong += [n for n in part if stored.get(n) != right[n][0]]
 		history = dict(
 			frappe.db.sql(
 				f"""select profile, count(*) from `tabBank Tier History`
@@ -188,9 +194,10 @@ def check_stale_put_right(frappe, right: dict, since) -> dict:
 		twice += sum(1 for n in part if history.get(n, 0) > 1)
 	return {
 		"stale": len(right),
-		"not_put_right": wrong,
+		"not_put_right": len(wrong),
 		"history_missing": missing_history,
 		"history_twice": twice,
+		"not_put_right_sample": sorted(wrong)[:5],
 	}
 
 
@@ -561,10 +568,13 @@ def drill_concurrent_writers(args, frappe, rng) -> dict:
 	targets = {}
 	for rm in rms:
 		rows = frappe.db.sql(
-			"""select name, tier, value_score from `tabBank Customer Profile`
-			where relationship_manager = %s and tier in ('VIP', 'High-end') and tier_override is null
-			order by name limit %s""",
-			(rm, args.customers // len(rms)),
+			"""select p.name, p.tier, p.value_score from `tabBank Customer Profile` p
+			join `tabBank Tier Policy Tier` t on t.tier = p.tier
+			join `tabBank Tier Policy` pol on pol.name = t.parent and pol.status = 'Active'
+			where p.relationship_manager = %s and p.tier in ('VIP', 'High-end') and p.tier_override is null
+				and p.value_score >= t.min_score
+			order by p.name limit %s""",
+			(rm, args.writer_customers // len(rms)),
 		)
 		targets[rm] = [r[0] for r in rows]
 		right.update({r[0]: (r[1], float(r[2] or 0)) for r in rows})
@@ -663,6 +673,7 @@ def main():
 	parser.add_argument("--drill", default="all", choices=["all", *DRILLS])
 	parser.add_argument("--customers", type=int, default=20_000, help="stale profiles per nightly drill")
 	parser.add_argument("--messages", type=int, default=5_000)
+	parser.add_argument("--writer-customers", type=int, default=400, help="profiles the RMs save")
 	parser.add_argument("--batches", type=int, default=30)
 	parser.add_argument("--restart-after", type=float, default=3, help="seconds into the work")
 	parser.add_argument("--db-restart", default="service mariadb restart")
