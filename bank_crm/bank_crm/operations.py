@@ -355,10 +355,7 @@ def warn_late_nightly_jobs(now: datetime | None = None) -> list[str]:
 
 
 def _administrators() -> list[str]:
-	"""Enabled users with the CRM Administrator role (not Administrator or Guest)."""
-	return frappe.db.sql_list(
-		"""select distinct r.parent from `tabHas Role` r join `tabUser` u on u.name = r.parent
-		where r.parenttype = 'User' and r.role = %s and u.enabled = 1
-			and u.name not in ('Administrator', 'Guest')""",
-		(CRM_ADMINISTRATOR,),
-	)
+	"""Enabled users with the CRM Administrator role (Frappe's own lookup; never Administrator)."""
+	from frappe.utils.user import get_users_with_role
+
+	return get_users_with_role(CRM_ADMINISTRATOR)
